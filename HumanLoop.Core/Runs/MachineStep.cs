@@ -61,6 +61,7 @@ internal sealed class MachineStep
         HumanResponse response => Respond(response),
         TimerFired timer => Fire(timer),
         TerminateRun terminate => Terminate(terminate),
+        AbortRun abort => FailFromOutside(abort.Reason),
         _ => throw new ArgumentException($"Unknown message type {message.GetType().Name}.", nameof(message)),
     };
 
@@ -149,15 +150,16 @@ internal sealed class MachineStep
             return Unchanged(new ResponseOutcome(ResponseStatus.Duplicate, "This response was already applied.", FindById(message.Target)));
         }
 
-        if (Finished)
-        {
-            return Unchanged(new ResponseOutcome(ResponseStatus.RunFinished, $"Run '{RunId}' has finished ({_status}); it takes no more answers.", FindById(message.Target)));
-        }
-
+        // A closed request explains itself best (who answered it, or where it went), even once the run has finished.
         var request = FindById(message.Target);
         if (request is not null && request.Status != HumanRequestStatus.Open)
         {
             return Unchanged(Refusal(request));
+        }
+
+        if (Finished)
+        {
+            return Unchanged(new ResponseOutcome(ResponseStatus.RunFinished, $"Run '{RunId}' has finished ({_status}); it takes no more answers.", request));
         }
 
         request ??= _requests.Find(r => r.Status == HumanRequestStatus.Open && string.Equals(r.Node, message.Target, StringComparison.OrdinalIgnoreCase));

@@ -153,7 +153,10 @@ public sealed class TimeoutPolicyTests : IDisposable
         Assert.Empty(Events(RunEventKind.InputAccepted));
         Assert.Equal(HumanRequestStatus.TimedOut, Assert.Single(state.Requests).Status);
         var late = await _runtime.RespondAsync("run-1", "run-1:approve:1", Json("approve"), "ann");
-        Assert.Equal(ResponseStatus.RunFinished, late.Status);
+        Assert.Equal(ResponseStatus.Expired, late.Status);
+        Assert.Equal("Request 'run-1:approve:1' timed out at 2026-11-24T17:00:00.0000000+00:00.", late.Message);
+        var other = await _runtime.RespondAsync("run-1", "approve", Json("approve"), "ann");
+        Assert.Equal(ResponseStatus.RunFinished, other.Status);
     }
 
     [Fact]
