@@ -13,6 +13,7 @@ return args.FirstOrDefault() switch
     "graph" => await CommandLine.PrintGraphAsync(args, Console.Out, Console.Error),
     "graphs" => await CommandLine.ListGraphsAsync(Console.Out),
     "help" or "--help" or "-h" => Print(CommandLine.Help, 0),
+    null or "serve" or ['-', '-', ..] => await HumanLoop.Functions.Hosting.ServeCommand.RunAsync(args, cancel.Token),
     _ => Print(CommandLine.Help, CommandLine.Usage),
 };
 

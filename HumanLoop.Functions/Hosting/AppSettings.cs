@@ -1,0 +1,26 @@
+namespace HumanLoop.Functions.Hosting;
+
+/// <summary>The configuration keys the app reads besides host.json; each is documented in docs/http-api.md.</summary>
+internal static class AppSettings
+{
+    /// <summary>The storage connection (Azure Functions' name). Missing means <c>UseDevelopmentStorage=true</c>.</summary>
+    public const string Storage = "AzureWebJobsStorage";
+
+    /// <summary>Azurite's shorthand connection string.</summary>
+    public const string DevelopmentStorage = "UseDevelopmentStorage=true";
+
+    /// <summary>Whether <c>serve</c> may start the pinned Azurite (default true).</summary>
+    public const string AzuriteAutoStart = "HumanLoop:Azurite:AutoStart";
+
+    /// <summary>The largest request body accepted, in bytes (default 1 MiB).</summary>
+    public const string MaxRequestBodyBytes = "HumanLoop:Http:MaxRequestBodyBytes";
+
+    /// <summary>An explicit path to host.json; by default it is looked for from the current directory up, then next to the app.</summary>
+    public const string HostJsonPath = "HumanLoop:HostJsonPath";
+
+    /// <summary>The prefix under which the Functions host lets settings override host.json keys.</summary>
+    public const string HostJsonOverridePrefix = "AzureFunctionsJobHost";
+
+    /// <summary>The default of <see cref="MaxRequestBodyBytes"/>: 1 MiB.</summary>
+    public const long DefaultMaxRequestBodyBytes = 1024 * 1024;
+}

@@ -1,0 +1,139 @@
+using HumanLoop.Durable.Azurite;
+using HumanLoop.Durable.Configuration;
+using HumanLoop.Durable.DependencyInjection;
+using HumanLoop.Durable.Storage;
+using HumanLoop.Functions.Api;
+using HumanLoop.Functions.Http;
+using HumanLoop.Functions.Samples;
+
+namespace HumanLoop.Functions.Hosting;
+
+/// <summary>
+/// Builds the HumanLoop web host: configuration from host.json, local.settings.json, the environment and the command
+/// line; Kestrel on port 7071 unless URLs are given; the task hub on Azure Storage (Azurite started when needed);
+/// the Durable Functions-style HTTP API with problem details and an OpenAPI document.
+/// </summary>
+internal static class HumanLoopWebApplication
+{
+    /// <summary>Builds the app without starting it.</summary>
+    /// <param name="args">Command-line arguments (without the verb), such as <c>--urls http://0.0.0.0:8080</c>.</param>
+    /// <param name="configure">Runs after the configuration files are added and before they are read; tests add overrides here.</param>
+    /// <exception cref="HostJsonException">host.json or an override of it is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The storage connection is configured inconsistently.</exception>
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+        var hostJsonPath = HostSettingsLoader.FindHostJson(builder.Configuration);
+        HostSettingsLoader.AddLocalSettings(builder.Configuration, hostJsonPath);
+        configure?.Invoke(builder);
+
+        var hostSettings = HostSettingsLoader.Load(hostJsonPath, builder.Configuration);
+        builder.Services.AddSingleton(hostSettings);
+
+        ConfigureKestrel(builder, hostSettings);
+        var storage = ConfigureStorage(builder, hostSettings);
+        ConfigureTaskHub(builder, hostSettings, storage);
+        ConfigureHttpApi(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        app.MapOrchestratorsApi();
+        app.MapInstancesApi();
+        app.MapHumanRequestsApi();
+        return app;
+    }
+
+    private static void ConfigureKestrel(WebApplicationBuilder builder, HostJsonSettings hostSettings)
+    {
+        var configuration = builder.Configuration;
+        var hasUrls = !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.ServerUrlsKey])
+            || !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.HttpPortsKey])
+            || !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.HttpsPortsKey])
+            || configuration.GetSection("Kestrel:Endpoints").Exists();
+        if (!hasUrls)
+        {
+            // The Functions host's local port by default (host.json extensions.humanLoop.port).
+            builder.WebHost.UseUrls($"http://localhost:{hostSettings.HumanLoop.Port}");
+        }
+
+        var maxBody = configuration.GetValue(AppSettings.MaxRequestBodyBytes, AppSettings.DefaultMaxRequestBodyBytes);
+        if (maxBody <= 0)
+        {
+            throw new InvalidOperationException($"Setting '{AppSettings.MaxRequestBodyBytes}' must be a positive number of bytes, not {maxBody}.");
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBody);
+    }
+
+    private static StorageAccountFactory ConfigureStorage(WebApplicationBuilder builder, HostJsonSettings hostSettings)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in builder.Configuration.AsEnumerable())
+        {
+            values[key] = value;
+        }
+
+        var configured = values.Any(p =>
+            !string.IsNullOrWhiteSpace(p.Value)
+            && (string.Equals(p.Key, AppSettings.Storage, StringComparison.OrdinalIgnoreCase)
+                || p.Key.StartsWith(AppSettings.Storage + ":", StringComparison.OrdinalIgnoreCase)));
+        if (!configured)
+        {
+            // A fresh clone has no local.settings.json: run on Azurite, as the sample settings do.
+            values[AppSettings.Storage] = AppSettings.DevelopmentStorage;
+        }
+
+        var storage = StorageAccountFactory.FromSettings(values);
+        builder.Services.AddSingleton(storage);
+
+        var connection = values.GetValueOrDefault(AppSettings.Storage)?.Trim() ?? string.Empty;
+        var isShorthand = connection.StartsWith(AppSettings.DevelopmentStorage, StringComparison.OrdinalIgnoreCase);
+        if (isShorthand && builder.Configuration.GetValue(AppSettings.AzuriteAutoStart, defaultValue: true))
+        {
+            var dataFolder = hostSettings.HumanLoop.AzuriteDataFolder;
+            builder.Services.AddSingleton(new AzuriteOptions
+            {
+                BlobPort = DevelopmentStorage.DefaultBlobPort,
+                QueuePort = DevelopmentStorage.DefaultQueuePort,
+                TablePort = DevelopmentStorage.DefaultTablePort,
+
+                // The default '.azurite' is the launcher's own default, next to package.json at the repository root.
+                DataFolder = Path.IsPathRooted(dataFolder) || dataFolder is not ".azurite" ? hostSettings.ResolvePath(dataFolder) : null,
+            });
+
+            // Registered before the task hub's services, so it starts before them and stops after them.
+            builder.Services.AddSingleton<DevelopmentStorageService>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<DevelopmentStorageService>());
+        }
+
+        return storage;
+    }
+
+    private static void ConfigureTaskHub(WebApplicationBuilder builder, HostJsonSettings hostSettings, StorageAccountFactory storage)
+    {
+        var hub = builder.Services
+            .AddDurableHumanLoop(options => options.StorageAccount = storage)
+            .UseHostJson(hostSettings);
+        foreach (var sample in SampleGraphs.ByName.Values)
+        {
+            hub.AddGraph(sample.Graph);
+        }
+    }
+
+    private static void ConfigureHttpApi(WebApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier));
+        builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        builder.Services.ConfigureHttpJsonOptions(options =>
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+        builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "HumanLoop HTTP API";
+            document.Info.Description = "Durable Functions' HTTP management API for HumanLoop runs, and the human task API.";
+            return Task.CompletedTask;
+        }));
+    }
+}

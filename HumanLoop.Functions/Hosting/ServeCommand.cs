@@ -1,0 +1,52 @@
+using HumanLoop.Durable.Azurite;
+using HumanLoop.Durable.Configuration;
+
+namespace HumanLoop.Functions.Hosting;
+
+/// <summary>The <c>serve</c> verb (the default): runs the web host until Ctrl+C or SIGTERM.</summary>
+internal static class ServeCommand
+{
+    /// <summary>Exit code for invalid configuration (sysexits EX_CONFIG).</summary>
+    public const int ConfigError = 78;
+
+    /// <summary>Exit code when storage could not be reached or started (sysexits EX_UNAVAILABLE).</summary>
+    public const int Unavailable = 69;
+
+    /// <summary>Builds and runs the host.</summary>
+    /// <param name="args">The command line, with or without the leading <c>serve</c>.</param>
+    /// <param name="cancellationToken">Stops the host gracefully.</param>
+    /// <returns>The exit code.</returns>
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var hostArgs = args.Length > 0 && args[0] == "serve" ? args[1..] : args;
+        WebApplication app;
+        try
+        {
+            app = HumanLoopWebApplication.Create(hostArgs);
+        }
+        catch (Exception ex) when (ex is HostJsonException or FormatException or InvalidOperationException)
+        {
+            await Console.Error.WriteLineAsync($"Configuration error: {ex.Message}");
+            return ConfigError;
+        }
+
+        await using (app)
+        {
+            try
+            {
+                await app.RunAsync(cancellationToken);
+            }
+            catch (AzuriteStartException ex)
+            {
+                await Console.Error.WriteLineAsync($"Could not start Azurite: {ex.Message}");
+                return Unavailable;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Ctrl+C during start-up.
+            }
+        }
+
+        return 0;
+    }
+}

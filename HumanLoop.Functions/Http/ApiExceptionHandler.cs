@@ -1,0 +1,53 @@
+using Azure;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace HumanLoop.Functions.Http;
+
+/// <summary>
+/// Turns the exceptions no endpoint handles into problem details: a bad request body (4xx), a storage outage (503),
+/// a client that went away (nothing written); anything else is a genuine 500.
+/// </summary>
+internal sealed partial class ApiExceptionHandler(IProblemDetailsService problemDetails, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The client is gone; there is nobody to answer.
+            httpContext.Response.StatusCode = 499;
+            return true;
+        }
+
+        var (status, title, detail) = exception switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, "Invalid request", bad.Message),
+            RequestFailedException storage when storage.Status is 0 or >= 500 =>
+                (StatusCodes.Status503ServiceUnavailable, "Storage unavailable", "The storage account did not answer; retry later."),
+            TimeoutException or HttpRequestException =>
+                (StatusCodes.Status503ServiceUnavailable, "Storage unavailable", "The storage account did not answer; retry later."),
+            _ => (StatusCodes.Status500InternalServerError, "Internal error", "The request failed unexpectedly; see the host's log."),
+        };
+
+        if (status >= 500)
+        {
+            LogUnhandled(logger, httpContext.Request.Method, httpContext.Request.Path, status, exception);
+        }
+
+        httpContext.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            httpContext.Response.Headers.RetryAfter = "5";
+        }
+
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+        });
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "{Method} {Path} failed with {Status}")]
+    private static partial void LogUnhandled(ILogger logger, string method, string path, int status, Exception exception);
+}
