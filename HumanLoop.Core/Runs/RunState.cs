@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace HumanLoop.Runs;
 
@@ -61,6 +62,7 @@ public sealed record RunState
     public static RunState Create(string runId, string graph) => new() { RunId = runId, Graph = graph };
 
     /// <summary>The requests currently waiting for an answer.</summary>
+    [JsonIgnore]
     public IEnumerable<HumanRequest> OpenRequests => Requests.Where(r => r.Status == HumanRequestStatus.Open);
 }
 
