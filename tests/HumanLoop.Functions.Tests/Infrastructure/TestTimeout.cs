@@ -1,0 +1,7 @@
+namespace HumanLoop.Functions.Tests.Infrastructure;
+
+/// <summary>A per-test deadline, so a hang fails the test instead of the run.</summary>
+internal static class TestTimeout
+{
+    public static CancellationTokenSource Start(int seconds = 60) => new(TimeSpan.FromSeconds(seconds));
+}
