@@ -11,6 +11,7 @@ namespace HumanLoop.Runs;
 [JsonDerivedType(typeof(HumanResponse), "humanResponse")]
 [JsonDerivedType(typeof(TimerFired), "timerFired")]
 [JsonDerivedType(typeof(TerminateRun), "terminate")]
+[JsonDerivedType(typeof(AbortRun), "abort")]
 public abstract record RunMessage;
 
 /// <summary>Starts a run with its input state.</summary>
@@ -43,3 +44,11 @@ public sealed record TimerFired(string TimerId) : RunMessage;
 /// <summary>Stops a run.</summary>
 /// <param name="Reason">Why, as recorded in the run's status.</param>
 public sealed record TerminateRun(string Reason) : RunMessage;
+
+/// <summary>
+/// Fails a run from outside the graph: its host gave up on a message it could not process (a poison message), for
+/// example. The run becomes <see cref="RunStatus.Failed"/> with <paramref name="Reason"/> as its error; a finished run
+/// is left as it is.
+/// </summary>
+/// <param name="Reason">Why, as recorded in the run's status.</param>
+public sealed record AbortRun(string Reason) : RunMessage;
