@@ -1,0 +1,66 @@
+using HumanLoop.Durable.Configuration;
+using HumanLoop.Durable.Graphs;
+using HumanLoop.Graphs;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HumanLoop.Durable.DependencyInjection;
+
+/// <summary>Configures the durable runtime registered by <see cref="DurableHumanLoopServiceCollectionExtensions.AddDurableHumanLoop"/>.</summary>
+public sealed class DurableHumanLoopBuilder
+{
+    internal DurableHumanLoopBuilder(IServiceCollection services)
+    {
+        Services = services;
+    }
+
+    /// <summary>Gets the service collection the runtime is registered in.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>Makes a graph startable by name on this hub. Every host of a hub must register the graphs its runs use.</summary>
+    /// <param name="graph">The compiled graph. Registering a name again replaces the earlier graph.</param>
+    /// <returns>This builder.</returns>
+    public DurableHumanLoopBuilder AddGraph(CompiledGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        Services.AddSingleton(new GraphRegistration(graph));
+        return this;
+    }
+
+    /// <summary>Applies the <c>extensions.durableTask</c> section of a loaded host.json (hub name, partition count, polling, dequeue limits).</summary>
+    /// <param name="settings">The settings, for example from <see cref="HostJsonSettings.Load"/>.</param>
+    /// <returns>This builder.</returns>
+    public DurableHumanLoopBuilder UseHostJson(HostJsonSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        Services.Configure<DurableHumanLoopOptions>(o => o.ApplyHostJson(settings));
+        return this;
+    }
+
+    /// <summary>
+    /// Reads the storage connection from configuration: the value named <see cref="DurableHumanLoopOptions.ConnectionName"/>
+    /// (<c>AzureWebJobsStorage</c>) as a connection string, or <c>{name}__accountName</c> / <c>{name}__blobServiceUri</c>,
+    /// <c>__queueServiceUri</c>, <c>__tableServiceUri</c> for an account reached with DefaultAzureCredential.
+    /// Without this call the configuration registered in DI is read the same way.
+    /// </summary>
+    /// <param name="configuration">The configuration to read.</param>
+    /// <returns>This builder.</returns>
+    public DurableHumanLoopBuilder UseConfiguration(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        Services.AddSingleton(new StorageConfigurationSource(configuration));
+        return this;
+    }
+
+    /// <summary>Registers only the client and the store: this process starts and answers runs but executes nothing.</summary>
+    /// <returns>This builder.</returns>
+    public DurableHumanLoopBuilder WithoutDispatchers()
+    {
+        Services.Configure<DurableHumanLoopOptions>(o => o.RunDispatchers = false);
+        return this;
+    }
+}
+
+/// <summary>Configuration to read the storage connection from.</summary>
+/// <param name="Configuration">The configuration.</param>
+internal sealed record StorageConfigurationSource(IConfiguration Configuration);

@@ -1,0 +1,330 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using HumanLoop.Durable.Client;
+using HumanLoop.Durable.DependencyInjection;
+using HumanLoop.Durable.Dispatching;
+using HumanLoop.Durable.Graphs;
+using HumanLoop.Graphs;
+using HumanLoop.Runs;
+using HumanLoop.Runtime;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace HumanLoop.Durable.Runs;
+
+/// <summary>
+/// Applies messages to runs through the run machine and commits each batch atomically (state, events, outbox) with
+/// optimistic concurrency on the run row's ETag; then dispatches the outbox. Every writer of a run goes through here:
+/// the dispatchers, the timers and the client. Within a process a run is applied by one caller at a time; across
+/// processes a lost race (HTTP 412) reloads the row and applies again, which the machine makes harmless.
+/// </summary>
+internal sealed partial class RunProcessor
+{
+    private const int MaxConflictRetries = 20;
+    private static readonly TimeSpan OutboxClearDelay = TimeSpan.FromSeconds(2);
+
+    private readonly RunStore _store;
+    private readonly OutboxDispatcher _dispatcher;
+    private readonly IGraphCatalog _graphs;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly bool _publishHumanTasks;
+    private readonly KeyedLock _locks = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _changed = new(StringComparer.Ordinal);
+
+    public RunProcessor(RunStore store, OutboxDispatcher dispatcher, IGraphCatalog graphs, TimeProvider time, IOptions<DurableHumanLoopOptions> options, ILogger<RunProcessor> logger)
+    {
+        _store = store;
+        _dispatcher = dispatcher;
+        _graphs = graphs;
+        _time = time;
+        _logger = logger;
+        _publishHumanTasks = options.Value.PublishHumanTasks;
+        Cache = new RunCache(options.Value.RunCacheCapacity);
+    }
+
+    /// <summary>Raised after every commit, outside the run's lock: the run's new state and the events it appended.</summary>
+    public event Action<RunState, IReadOnlyList<RunEvent>>? Committed;
+
+    public RunCache Cache { get; }
+
+    /// <summary>Creates a run and applies its start message in one transaction.</summary>
+    /// <returns>The run's state, and false when a run with that id already existed (its current state is returned).</returns>
+    public async Task<(RunState State, bool Created)> CreateAsync(CompiledGraph graph, string runId, JsonElement input, CancellationToken cancellationToken)
+    {
+        using var held = await _locks.AcquireAsync(runId, cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        var transition = RunMachine.Apply(graph, RunState.Create(runId, graph.Name), new StartRun(input), now);
+        var outbox = BuildOutbox(RunState.Create(runId, graph.Name), [transition]);
+        RunRecord record;
+        try
+        {
+            record = await _store.InsertAsync(transition.State, [.. transition.Events], outbox, now, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RunConflictException e) when (e.AlreadyExists)
+        {
+            var existing = await _store.LoadAsync(runId, cancellationToken).ConfigureAwait(false);
+            return existing is null ? throw new RunAlreadyExistsException(runId) : (existing.State, false);
+        }
+
+        await AfterCommitAsync(record, [.. transition.Events], cancellationToken).ConfigureAwait(false);
+        return (record.State, true);
+    }
+
+    /// <summary>Applies messages to a run, in order, and commits them together.</summary>
+    /// <returns>One transition per message (its <see cref="Transition.Response"/> tells what became of a human response) and the run's state after them.</returns>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="UnknownGraphException">The run's graph is not registered in this process.</exception>
+    public async Task<(IReadOnlyList<Transition> Transitions, RunState State)> ApplyAsync(string runId, IReadOnlyList<RunMessage> messages, CancellationToken cancellationToken)
+    {
+        using var held = await _locks.AcquireAsync(runId, cancellationToken).ConfigureAwait(false);
+        for (int attempt = 1; ; attempt++)
+        {
+            var record = Cache.Get(runId) ?? await LoadAsync(runId, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (record.PendingEvents.Count > 0)
+                {
+                    record = await _store.FlushPendingEventsAsync(record, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                    Cache.Set(record);
+                }
+
+                var graph = _graphs.Find(record.State.Graph) ?? throw new UnknownGraphException(record.State.Graph);
+                var now = _time.GetUtcNow();
+                var state = record.State;
+                var transitions = new List<Transition>(messages.Count);
+                foreach (var message in messages)
+                {
+                    var transition = RunMachine.Apply(graph, state, message, now);
+                    transitions.Add(transition);
+                    if (transition.Changed)
+                    {
+                        state = transition.State;
+                    }
+                }
+
+                var changed = transitions.Where(t => t.Changed).ToList();
+                if (changed.Count == 0)
+                {
+                    if (!record.OutboxDispatched && record.Outbox.Count > 0)
+                    {
+                        // Committed by a writer that died before dispatching: dispatch on this touch.
+                        await DispatchAsync(record, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    return (transitions, record.State);
+                }
+
+                // Work committed earlier but not known to be dispatched is carried into the new outbox, so nothing is lost.
+                var outbox = new List<OutboxEntry>();
+                if (!record.OutboxDispatched)
+                {
+                    outbox.AddRange(record.Outbox);
+                }
+
+                outbox.AddRange(BuildOutbox(record.State, changed));
+                var events = changed.SelectMany(t => t.Events).ToList();
+                var committed = await _store.CommitAsync(record, state, events, outbox, now, cancellationToken).ConfigureAwait(false);
+                await AfterCommitAsync(committed, events, cancellationToken).ConfigureAwait(false);
+                return (transitions, committed.State);
+            }
+            catch (RunConflictException) when (attempt < MaxConflictRetries)
+            {
+                // Another host committed first: reload and apply again; the machine ignores what that commit already did.
+                Cache.Remove(runId);
+                LogConflict(_logger, runId, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * attempt)), _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Dispatches a run's outbox if it is not known to be dispatched, then clears it (the recovery sweep).</summary>
+    public async Task RecoverAsync(string runId, CancellationToken cancellationToken)
+    {
+        using var held = await _locks.AcquireAsync(runId, cancellationToken).ConfigureAwait(false);
+        var record = await _store.LoadAsync(runId, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            Cache.Remove(runId);
+            return;
+        }
+
+        try
+        {
+            if (record.PendingEvents.Count > 0)
+            {
+                record = await _store.FlushPendingEventsAsync(record, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (record.Outbox.Count > 0)
+            {
+                LogRecovering(_logger, runId, record.Outbox.Count);
+                await _dispatcher.DispatchAsync(record, record.Outbox, cancellationToken).ConfigureAwait(false);
+                record.OutboxDispatched = true;
+                record = await _store.ClearOutboxAsync(record, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            }
+
+            Cache.Set(record);
+        }
+        catch (RunConflictException)
+        {
+            // Someone else touched the run meanwhile; their commit carries or clears the outbox.
+            Cache.Remove(runId);
+        }
+    }
+
+    /// <summary>The run's state if this process holds it in memory (possibly stale when other hosts share the hub).</summary>
+    public RunState? TryGetCached(string runId) => Cache.Get(runId)?.State;
+
+    /// <summary>Completes when this process next commits a change to the run.</summary>
+    public Task WaitForChangeAsync(string runId, CancellationToken cancellationToken) =>
+        _changed.GetOrAdd(runId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(cancellationToken);
+
+    /// <summary>Forgets what this process knows of a run (after a purge).</summary>
+    public void Forget(string runId) => Cache.Remove(runId);
+
+    private async Task<RunRecord> LoadAsync(string runId, CancellationToken cancellationToken)
+    {
+        var record = await _store.LoadAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
+        Cache.Set(record);
+        return record;
+    }
+
+    private List<OutboxEntry> BuildOutbox(RunState before, IEnumerable<Transition> transitions)
+    {
+        var outbox = new List<OutboxEntry>();
+        var state = before;
+        foreach (var transition in transitions)
+        {
+            foreach (var effect in transition.Effects)
+            {
+                switch (effect)
+                {
+                    case RunNode or ScheduleTimer:
+                        outbox.Add(new OutboxEntry(effect));
+                        break;
+                    case CancelTimer cancel:
+                        // A timer scheduled and cancelled within this batch never needs its row.
+                        int scheduled = outbox.FindIndex(o => o.Effect is ScheduleTimer s && s.TimerId == cancel.TimerId);
+                        if (scheduled >= 0)
+                        {
+                            outbox.RemoveAt(scheduled);
+                        }
+                        else if (state.Timers.FirstOrDefault(t => t.Id == cancel.TimerId) is { } timer)
+                        {
+                            outbox.Add(new OutboxEntry(cancel, timer.DueAt));
+                        }
+
+                        break;
+                    case OpenHumanRequest or CloseHumanRequest when _publishHumanTasks:
+                        outbox.Add(new OutboxEntry(effect));
+                        break;
+                }
+            }
+
+            state = transition.State;
+        }
+
+        return outbox;
+    }
+
+    private async Task AfterCommitAsync(RunRecord committed, IReadOnlyList<RunEvent> events, CancellationToken cancellationToken)
+    {
+        Cache.Set(committed);
+        if (committed.Outbox.Count > 0)
+        {
+            await DispatchAsync(committed, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            committed.OutboxDispatched = true;
+        }
+
+        if (_changed.TryRemove(committed.RunId, out var waiters))
+        {
+            waiters.TrySetResult();
+        }
+
+        try
+        {
+            Committed?.Invoke(committed.State, events);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogObserverFailed(_logger, e, committed.RunId);
+        }
+    }
+
+    private async Task DispatchAsync(RunRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _dispatcher.DispatchAsync(record, record.Outbox, cancellationToken).ConfigureAwait(false);
+            record.OutboxDispatched = true;
+            ScheduleClear(record);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
+        {
+            // The outbox stays in the run row: the next touch of the run, or the recovery sweep, dispatches it again.
+            LogDispatchFailed(_logger, e, record.RunId);
+        }
+    }
+
+    /// <summary>
+    /// Clears a dispatched outbox a little later, unless the run is committed again first (which replaces it anyway):
+    /// a run that moves on quickly never pays for the clear; one that waits for a person pays once.
+    /// </summary>
+    private void ScheduleClear(RunRecord record)
+    {
+        ITimer? timer = null;
+        timer = _time.CreateTimer(
+            _ =>
+            {
+                timer?.Dispose();
+                _ = ClearAsync(record);
+            },
+            null,
+            OutboxClearDelay,
+            Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task ClearAsync(RunRecord record)
+    {
+        try
+        {
+            using var held = await _locks.AcquireAsync(record.RunId, CancellationToken.None).ConfigureAwait(false);
+            if (!ReferenceEquals(Cache.Get(record.RunId), record))
+            {
+                return;
+            }
+
+            var cleared = await _store.ClearOutboxAsync(record, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+            cleared.OutboxDispatched = true;
+            Cache.Set(cleared);
+        }
+        catch (RunConflictException)
+        {
+            Cache.Remove(record.RunId);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Harmless: the sweep dispatches it again (idempotently) and clears it.
+            LogClearFailed(_logger, e, record.RunId);
+        }
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Run {RunId} was changed by another writer; reloading (attempt {Attempt})")]
+    private static partial void LogConflict(ILogger logger, string runId, int attempt);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Dispatching the outbox of run {RunId} failed; it will be dispatched again")]
+    private static partial void LogDispatchFailed(ILogger logger, Exception exception, string runId);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Recovering run {RunId}: dispatching {Count} outbox entries committed earlier")]
+    private static partial void LogRecovering(ILogger logger, string runId, int count);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Debug, Message = "Clearing the outbox of run {RunId} failed")]
+    private static partial void LogClearFailed(ILogger logger, Exception exception, string runId);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "A commit observer failed for run {RunId}")]
+    private static partial void LogObserverFailed(ILogger logger, Exception exception, string runId);
+}
