@@ -114,6 +114,12 @@ internal static class InstancesApi
             return ApiProblems.BadRequest(error!);
         }
 
+        string? storeToken = null;
+        if (!string.IsNullOrEmpty(continuationToken) && !ContinuationTokens.TryDecode(continuationToken, out storeToken))
+        {
+            return ApiProblems.BadRequest($"The {ContinuationHeader} header is not a continuation token this API issued.");
+        }
+
         var query = new RunQuery
         {
             Statuses = statuses,
@@ -121,22 +127,13 @@ internal static class InstancesApi
             CreatedTo = to,
             InstanceIdPrefix = string.IsNullOrEmpty(instanceIdPrefix) ? null : instanceIdPrefix,
             PageSize = pageSize,
-            ContinuationToken = string.IsNullOrEmpty(continuationToken) ? null : continuationToken,
+            ContinuationToken = storeToken,
         };
 
-        RunQueryResult page;
-        try
-        {
-            page = await client.QueryAsync(query, cancellationToken);
-        }
-        catch (Exception ex) when (query.ContinuationToken is not null && ex is FormatException or ArgumentException)
-        {
-            return ApiProblems.BadRequest($"The {ContinuationHeader} header is not a continuation token this API issued.");
-        }
-
+        var page = await client.QueryAsync(query, cancellationToken);
         if (page.ContinuationToken is not null)
         {
-            response.Headers[ContinuationHeader] = page.ContinuationToken;
+            response.Headers[ContinuationHeader] = ContinuationTokens.Encode(page.ContinuationToken);
         }
 
         return TypedResults.Ok(page.Runs.Select(r => InstanceStatusMapper.ToResponse(r, input, false, false)).ToList());

@@ -66,7 +66,9 @@ internal static class HostSettingsLoader
         var results = new List<ValidationResult>();
         if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
         {
-            problems.AddRange(results.Select(r => $"{path}: {r.ErrorMessage}"));
+            problems.AddRange(results.Select(r => r.MemberNames.FirstOrDefault() is { } member
+                ? $"{path}.{char.ToLowerInvariant(member[0])}{member[1..]}: {r.ErrorMessage}"
+                : $"{path}: {r.ErrorMessage}"));
         }
     }
 }
