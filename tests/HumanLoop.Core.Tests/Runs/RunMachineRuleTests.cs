@@ -221,6 +221,17 @@ public sealed class RunMachineRuleTests
     }
 
     [Fact]
+    public void Abort_FailsRunningRunWithReason_AndLeavesFinishedRunAlone()
+    {
+        var t = RunMachine.Apply(Review, Waiting(), new AbortRun("poison message after 5 dequeues"), T0);
+
+        Assert.Equal(RunStatus.Failed, t.State.Status);
+        Assert.Equal("poison message after 5 dequeues", t.State.Error);
+        Assert.Contains(t.Effects, e => e is CloseHumanRequest { Status: HumanRequestStatus.Cancelled });
+        Assert.False(RunMachine.Apply(Review, t.State, new AbortRun("again"), T0).Changed);
+    }
+
+    [Fact]
     public void ExceptionInUserCode_FailsTheRunDeterministically()
     {
         var graph = new StateGraph<Doc>("throws", TestJson.Default.Doc)
