@@ -35,7 +35,7 @@ internal static class HumanRequestsApi
         group.MapPost("/{requestId}/respond", RespondAsync)
             .WithName("RespondToRequest")
             .WithSummary("Answers a human request: body {\"answer\": <json>, \"respondent\": \"...\", \"messageId\": \"...\"}.")
-            .Accepts<JsonElement>("application/json")
+            .Accepts<JsonElement>("application/json", "text/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)

@@ -36,7 +36,7 @@ internal static class InstancesApi
         group.MapPost("/{instanceId}/raiseEvent/{eventName}", RaiseEventAsync)
             .WithName("RaiseEvent")
             .WithSummary("Raises an external event (a human request id or human node name); the body is the event data as JSON.")
-            .Accepts<System.Text.Json.JsonElement>("application/json")
+            .Accepts<System.Text.Json.JsonElement>("application/json", "text/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status410Gone)

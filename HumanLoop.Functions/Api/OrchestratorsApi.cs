@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HumanLoop.Durable.Client;
+using HumanLoop.Durable.Graphs;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace HumanLoop.Functions.Api;
@@ -11,11 +12,13 @@ internal static class OrchestratorsApi
     {
         var group = routes.MapGroup("/api/orchestrators").WithTags("Orchestrators");
 
-        group.MapPost("/{graph}", (string graph, HttpRequest request, IDurableRunClient client, CancellationToken cancellationToken) =>
-                StartAsync(graph, instanceId: null, request, client, cancellationToken))
+        group.MapPost(
+                "/{graph}",
+                (string graph, HttpRequest request, IDurableRunClient client, IGraphCatalog catalog, GraphInputs inputs, CancellationToken cancellationToken) =>
+                    StartAsync(graph, instanceId: null, request, client, catalog, inputs, cancellationToken))
             .WithName("StartRun")
-            .WithSummary("Starts a run of a graph with a new id; the body is the input state as JSON (optional).")
-            .Accepts<JsonElement>("application/json")
+            .WithSummary("Starts a run of a graph with a new id; the body is the initial state as JSON (no body: the graph's default input).")
+            .Accepts<JsonElement>("application/json", "text/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
@@ -23,7 +26,7 @@ internal static class OrchestratorsApi
         group.MapPost("/{graph}/{instanceId}", StartAsync)
             .WithName("StartRunWithId")
             .WithSummary("Starts a run of a graph with the given id; 409 when a run with that id exists.")
-            .Accepts<JsonElement>("application/json")
+            .Accepts<JsonElement>("application/json", "text/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -37,8 +40,15 @@ internal static class OrchestratorsApi
         string? instanceId,
         HttpRequest request,
         IDurableRunClient client,
+        IGraphCatalog catalog,
+        GraphInputs inputs,
         CancellationToken cancellationToken)
     {
+        if (catalog.Find(graph) is not { } compiled)
+        {
+            return ApiProblems.NotFound(new UnknownGraphException(graph).Message, new Dictionary<string, object?> { ["graph"] = graph });
+        }
+
         if (instanceId is not null && InstanceIds.GetProblem(instanceId) is { } idProblem)
         {
             return ApiProblems.BadRequest(idProblem);
@@ -50,8 +60,14 @@ internal static class OrchestratorsApi
             return problem;
         }
 
-        // No body starts the run with a JSON null input, as Durable Functions' starter does.
-        var input = body ?? JsonSerializer.SerializeToElement((string?)null, ApiJsonContext.Default.String);
+        // No body: the graph's default input when it has one, else JSON null as Durable Functions' starter passes.
+        var input = body
+            ?? (inputs.TryGetDefault(compiled.Name, out var defaultInput) ? defaultInput : JsonSerializer.SerializeToElement((string?)null, ApiJsonContext.Default.String));
+        if (GraphInputs.GetProblem(compiled, input) is { } inputProblem)
+        {
+            return ApiProblems.BadRequest(inputProblem, new Dictionary<string, object?> { ["graph"] = compiled.Name });
+        }
+
         string id;
         try
         {
@@ -67,7 +83,7 @@ internal static class OrchestratorsApi
         }
         catch (ArgumentException ex)
         {
-            // The graph rejected the input (wrong shape for its state type) before anything was stored.
+            // The engine's own id rules, checked before anything is stored.
             return ApiProblems.BadRequest(ex.Message);
         }
 

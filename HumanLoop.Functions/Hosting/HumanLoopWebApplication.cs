@@ -23,6 +23,9 @@ internal static class HumanLoopWebApplication
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+
+        // There is no appsettings.json: keep the framework's per-request chatter out of the default log.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var hostJsonPath = HostSettingsLoader.FindHostJson(builder.Configuration);
         HostSettingsLoader.AddLocalSettings(builder.Configuration, hostJsonPath);
         configure?.Invoke(builder);
@@ -120,6 +123,9 @@ internal static class HumanLoopWebApplication
         {
             hub.AddGraph(sample.Graph);
         }
+
+        builder.Services.AddSingleton(new GraphInputs(
+            SampleGraphs.ByName.Values.ToDictionary(s => s.Graph.Name, s => s.DefaultInput, StringComparer.OrdinalIgnoreCase)));
     }
 
     private static void ConfigureHttpApi(WebApplicationBuilder builder)

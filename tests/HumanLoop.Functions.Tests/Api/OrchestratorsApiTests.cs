@@ -123,4 +123,45 @@ public sealed class OrchestratorsApiTests(HumanLoopAppFixture app)
 
         await ApiClient.AssertProblemAsync(response, HttpStatusCode.BadRequest, timeout.Token);
     }
+
+    [Fact]
+    public async Task Start_WithoutBody_StartsWithTheGraphsDefaultInput()
+    {
+        using var timeout = TestTimeout.Start();
+        var id = ApiClient.NewId("nobody");
+        using var response = await _client.StartAsync("travel", id, null, timeout.Token);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var (_, status) = await _client.GetStatusAsync(id, timeout.Token);
+        Assert.Equal("Lisbon", status.GetProperty("input").GetProperty("destination").GetString());
+        await _client.WaitForOpenRequestAsync(id, timeout.Token);
+    }
+
+    [Theory]
+    [InlineData("{\"destination\":42}")]
+    [InlineData("[1,2]")]
+    [InlineData("null")]
+    [InlineData("\"Porto\"")]
+    public async Task Start_InputOfTheWrongShape_Returns400ProblemAndCreatesNoRun(string body)
+    {
+        using var timeout = TestTimeout.Start();
+        var id = ApiClient.NewId("shape");
+        using var response = await _client.StartAsync("travel", id, body, timeout.Token);
+
+        var problem = await ApiClient.AssertProblemAsync(response, HttpStatusCode.BadRequest, timeout.Token);
+        Assert.Contains("travel", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetStatusAsync(id, timeout.Token)).Status);
+    }
+
+    [Fact]
+    public async Task Start_NonJsonContentType_Returns415Problem()
+    {
+        using var timeout = TestTimeout.Start();
+        var id = ApiClient.NewId("form");
+        using var content = new StringContent("destination=Porto", Encoding.UTF8, "application/x-www-form-urlencoded");
+        using var response = await _client.PostAsync($"/api/orchestrators/travel/{id}", content, timeout.Token);
+
+        await ApiClient.AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, timeout.Token);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetStatusAsync(id, timeout.Token)).Status);
+    }
 }
