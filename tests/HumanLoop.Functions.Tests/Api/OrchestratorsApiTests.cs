@@ -95,7 +95,7 @@ public sealed class OrchestratorsApiTests(HumanLoopAppFixture app)
         using var timeout = TestTimeout.Start();
         var id = ApiClient.NewId("big");
         var body = $$"""{"destination":"{{new string('x', 1_100_000)}}"}""";
-        using var response = await _client.StartAsync("travel", id, body, timeout.Token);
+        using var response = await _client.PostOversizedAsync($"/api/orchestrators/travel/{id}", body, timeout.Token);
 
         await ApiClient.AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, timeout.Token);
         var (status, _) = await _client.GetStatusAsync(id, timeout.Token);

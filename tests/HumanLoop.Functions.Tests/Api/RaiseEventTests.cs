@@ -62,8 +62,8 @@ public sealed class RaiseEventTests(HumanLoopAppFixture app)
         var id = await _client.StartTravelAsync(timeout.Token);
         var requestId = await _client.WaitForOpenRequestAsync(id, timeout.Token);
 
-        var body = new StringContent($"\"{new string('x', 2_000_000)}\"", Encoding.UTF8, "application/json");
-        using var response = await _client.PostAsync($"{ApiClient.InstancesPath}/{id}/raiseEvent/{Uri.EscapeDataString(requestId)}", body, timeout.Token);
+        using var response = await _client.PostOversizedAsync(
+            $"{ApiClient.InstancesPath}/{id}/raiseEvent/{Uri.EscapeDataString(requestId)}", $"\"{new string('x', 2_000_000)}\"", timeout.Token);
 
         await ApiClient.AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, timeout.Token);
         Assert.Equal(HttpStatusCode.Accepted, (await _client.GetStatusAsync(id, timeout.Token)).Status);

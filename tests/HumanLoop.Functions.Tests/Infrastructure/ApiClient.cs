@@ -13,6 +13,18 @@ internal static class ApiClient
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
+    /// <summary>
+    /// Posts a body larger than the server's limit. With <c>Expect: 100-continue</c> the client waits for the server's
+    /// verdict before sending the body; without it, the server's early 413 and closed connection can reach the client
+    /// as a broken pipe while it is still uploading.
+    /// </summary>
+    public static async Task<HttpResponseMessage> PostOversizedAsync(this HttpClient client, string path, string json, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Json(json) };
+        request.Headers.ExpectContinue = true;
+        return await client.SendAsync(request, cancellationToken);
+    }
+
     public static Task<HttpResponseMessage> StartAsync(this HttpClient client, string graph, string? id, string? body, CancellationToken cancellationToken) =>
         client.PostAsync(
             id is null ? $"/api/orchestrators/{graph}" : $"/api/orchestrators/{graph}/{Uri.EscapeDataString(id)}",
