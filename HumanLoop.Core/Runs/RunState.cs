@@ -43,7 +43,7 @@ public sealed record RunState
     /// <summary>Where the run's control currently is: one token per active path.</summary>
     public ImmutableArray<RunToken> Tokens { get; init; } = [];
 
-    /// <summary>Open parallel fan-outs waiting for their branches to join.</summary>
+    /// <summary>Open parallel fan-outs waiting for their branches to join (a branch that arrived is kept here as a state, not as a token).</summary>
     public ImmutableArray<ParallelGroup> Groups { get; init; } = [];
 
     /// <summary>Every human request the run has opened, open or closed (the closed ones explain refusals).</summary>
@@ -77,9 +77,6 @@ public enum TokenPhase
 
     /// <summary>Its human node waits for an answer.</summary>
     WaitingHuman,
-
-    /// <summary>It reached the join of its parallel group and waits for the other branches.</summary>
-    AtJoin,
 }
 
 /// <summary>One active path of a run: the node it is at and the state along that path.</summary>
