@@ -22,9 +22,7 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "Invalid request", bad.Message),
-            RequestFailedException storage when storage.Status is 0 or >= 500 =>
-                (StatusCodes.Status503ServiceUnavailable, "Storage unavailable", "The storage account did not answer; retry later."),
-            TimeoutException or HttpRequestException =>
+            _ when IsStorageUnavailable(exception) =>
                 (StatusCodes.Status503ServiceUnavailable, "Storage unavailable", "The storage account did not answer; retry later."),
             _ => (StatusCodes.Status500InternalServerError, "Internal error", "The request failed unexpectedly; see the host's log."),
         };
@@ -47,6 +45,15 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
             ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
         });
     }
+
+    // Azure.Core reports a request that failed every retry as an AggregateException of the attempts' failures.
+    private static bool IsStorageUnavailable(Exception exception) => exception switch
+    {
+        RequestFailedException storage => storage.Status is 0 or 408 or >= 500,
+        TimeoutException or HttpRequestException or System.Net.Sockets.SocketException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsStorageUnavailable),
+        _ => false,
+    };
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "{Method} {Path} failed with {Status}")]
     private static partial void LogUnhandled(ILogger logger, string method, string path, int status, Exception exception);
