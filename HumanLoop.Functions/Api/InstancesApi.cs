@@ -24,7 +24,7 @@ internal static class InstancesApi
 
         group.MapGet("/", ListAsync)
             .WithName("ListInstances")
-            .WithSummary("Lists runs, newest filters first; the next page's token is in the x-ms-continuation-token header.")
+            .WithSummary("Lists runs matching the filters, a page at a time; the next page's token is in the x-ms-continuation-token header.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
         group.MapGet("/{instanceId}", GetStatusAsync)
