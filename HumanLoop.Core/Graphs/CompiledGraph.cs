@@ -39,6 +39,12 @@ public abstract class CompiledGraph
     /// <param name="context">The run, attempt, services and the cancellation token that stops the node.</param>
     public abstract Task<JsonElement> ExecuteNodeAsync(string node, JsonElement state, NodeContext context);
 
+    /// <summary>
+    /// Checks that <paramref name="input"/> can be the initial state of a run: returns why not, or <see langword="null"/>
+    /// when it can. Hosts call this before creating a run so input of the wrong shape is refused up front.
+    /// </summary>
+    public abstract string? ValidateInput(JsonElement input);
+
     /// <summary>Whether the node's retry policy retries <paramref name="exception"/>.</summary>
     public bool ShouldRetry(string node, Exception exception) => GetRetryPolicy(node).ShouldRetry(exception);
 

@@ -48,6 +48,21 @@ public sealed class CompiledGraph<TState> : CompiledGraph
         state.Deserialize(StateType) ?? throw new JsonException($"Graph '{Name}': the state is null.");
 
     /// <inheritdoc/>
+    public override string? ValidateInput(JsonElement input)
+    {
+        try
+        {
+            return input.Deserialize(StateType) is null
+                ? $"Graph '{Name}' needs an initial state as a JSON object; the input is null."
+                : null;
+        }
+        catch (JsonException e)
+        {
+            return $"The input is not a valid initial state for graph '{Name}': {e.Message}";
+        }
+    }
+
+    /// <inheritdoc/>
     public override bool IsHumanNode(string node) => _human.ContainsKey(node);
 
     /// <inheritdoc/>

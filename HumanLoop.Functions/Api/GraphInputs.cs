@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using HumanLoop.Graphs;
 
 namespace HumanLoop.Functions.Api;
@@ -15,23 +14,5 @@ internal sealed class GraphInputs(IReadOnlyDictionary<string, JsonElement> defau
     public bool TryGetDefault(string graph, out JsonElement input) => defaults.TryGetValue(graph, out input);
 
     /// <summary>Returns why <paramref name="input"/> cannot be the initial state of <paramref name="graph"/>, or null when it can.</summary>
-    public static string? GetProblem(CompiledGraph graph, JsonElement input)
-    {
-        // CompiledGraph<TState>.StateType is the state's contract; the non-generic base does not expose it.
-        if (graph.GetType().GetProperty(nameof(CompiledGraph<object>.StateType))?.GetValue(graph) is not JsonTypeInfo stateType)
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize(input, stateType) is null
-                ? $"Graph '{graph.Name}' needs an initial state as a JSON object; the input is null."
-                : null;
-        }
-        catch (JsonException ex)
-        {
-            return $"The input is not a valid initial state for graph '{graph.Name}': {ex.Message}";
-        }
-    }
+    public static string? GetProblem(CompiledGraph graph, JsonElement input) => graph.ValidateInput(input);
 }

@@ -14,6 +14,7 @@ internal static class CommandLine
         HumanLoop: durable human steps for agent graphs.
 
         Usage:
+          HumanLoop.Functions [serve] [--urls <url>]         serve the HTTP API (the default; Azurite is started when needed)
           HumanLoop.Functions run <graph> [--input <json>]   run a graph in this console (prompt-and-wait)
           HumanLoop.Functions graph <graph>                  print a graph as a Mermaid flowchart
           HumanLoop.Functions graphs                         list the sample graphs

@@ -167,6 +167,16 @@ public sealed class CompileTests
     }
 
     [Fact]
+    public void ValidateInput_WrongShapeOrNull_SaysWhy()
+    {
+        var graph = New().AddNode("a", s => s).SetEntryPoint("a").AddEdge("a", Graph.End).Compile();
+
+        Assert.Null(graph.ValidateInput(System.Text.Json.JsonDocument.Parse("""{"title":"x"}""").RootElement));
+        Assert.StartsWith("The input is not a valid initial state for graph 'g':", graph.ValidateInput(System.Text.Json.JsonDocument.Parse("""{"counter":"many"}""").RootElement), StringComparison.Ordinal);
+        Assert.Equal("Graph 'g' needs an initial state as a JSON object; the input is null.", graph.ValidateInput(System.Text.Json.JsonDocument.Parse("null").RootElement));
+    }
+
+    [Fact]
     public void ToMermaid_MarksHumanNodesAndDrawsEveryEdge()
     {
         var graph = New()
