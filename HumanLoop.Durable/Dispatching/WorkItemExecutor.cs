@@ -190,8 +190,13 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
         var cached = _processor.TryGetCached(item.RunId);
         if (cached is not null && !IsOutstanding(cached, item.TaskId))
         {
-            await DeleteAsync(execution).ConfigureAwait(false);
-            return;
+            // The cache may be behind another host's commit: only a fresh read can show the task is really done.
+            var current = await _processor.RefreshAsync(item.RunId, _abort.Token).ConfigureAwait(false);
+            if (current is null || !IsOutstanding(current, item.TaskId))
+            {
+                await DeleteAsync(execution).ConfigureAwait(false);
+                return;
+            }
         }
 
         var graph = _graphs.Find(item.Graph) ?? throw new UnknownGraphException(item.Graph);

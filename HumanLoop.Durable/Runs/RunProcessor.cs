@@ -29,6 +29,7 @@ internal sealed partial class RunProcessor
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly bool _publishHumanTasks;
+    private readonly TimeSpan _recoveryAge;
     private readonly KeyedLock _locks = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _changed = new(StringComparer.Ordinal);
 
@@ -40,6 +41,7 @@ internal sealed partial class RunProcessor
         _time = time;
         _logger = logger;
         _publishHumanTasks = options.Value.PublishHumanTasks;
+        _recoveryAge = options.Value.RecoveryAge;
         Cache = new RunCache(options.Value.RunCacheCapacity);
     }
 
@@ -55,7 +57,7 @@ internal sealed partial class RunProcessor
         using var held = await _locks.AcquireAsync(runId, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         var transition = RunMachine.Apply(graph, RunState.Create(runId, graph.Name), new StartRun(input), now);
-        var outbox = BuildOutbox(RunState.Create(runId, graph.Name), [transition]);
+        var outbox = BuildOutbox(RunState.Create(runId, graph.Name), [transition], now);
         RunRecord record;
         try
         {
@@ -67,7 +69,7 @@ internal sealed partial class RunProcessor
             return existing is null ? throw new RunAlreadyExistsException(runId) : (existing.State, false);
         }
 
-        await AfterCommitAsync(record, [.. transition.Events], cancellationToken).ConfigureAwait(false);
+        await AfterCommitAsync(record, outbox, [.. transition.Events], cancellationToken).ConfigureAwait(false);
         return (record.State, true);
     }
 
@@ -103,29 +105,25 @@ internal sealed partial class RunProcessor
                     }
                 }
 
+                // Entries another writer committed recently are its to dispatch; older ones are taken over (it died).
+                var carried = record.Undispatched.ToList();
+                var takeOver = carried.Where(e => IsAbandoned(e, now)).ToList();
                 var changed = transitions.Where(t => t.Changed).ToList();
                 if (changed.Count == 0)
                 {
-                    if (!record.OutboxDispatched && record.Outbox.Count > 0)
+                    if (takeOver.Count > 0)
                     {
-                        // Committed by a writer that died before dispatching: dispatch on this touch.
-                        await DispatchAsync(record, cancellationToken).ConfigureAwait(false);
+                        await DispatchAsync(record, takeOver, cancellationToken).ConfigureAwait(false);
                     }
 
                     return (transitions, record.State);
                 }
 
-                // Work committed earlier but not known to be dispatched is carried into the new outbox, so nothing is lost.
-                var outbox = new List<OutboxEntry>();
-                if (!record.OutboxDispatched)
-                {
-                    outbox.AddRange(record.Outbox);
-                }
-
-                outbox.AddRange(BuildOutbox(record.State, changed));
+                // Undispatched work is carried into the new row, so nothing committed is ever lost.
+                var fresh = BuildOutbox(record.State, changed, now);
                 var events = changed.SelectMany(t => t.Events).ToList();
-                var committed = await _store.CommitAsync(record, state, events, outbox, now, cancellationToken).ConfigureAwait(false);
-                await AfterCommitAsync(committed, events, cancellationToken).ConfigureAwait(false);
+                var committed = await _store.CommitAsync(record, state, events, [.. carried, .. fresh], now, cancellationToken).ConfigureAwait(false);
+                await AfterCommitAsync(committed, [.. takeOver, .. fresh], events, cancellationToken).ConfigureAwait(false);
                 return (transitions, committed.State);
             }
             catch (RunConflictException) when (attempt < MaxConflictRetries)
@@ -138,14 +136,14 @@ internal sealed partial class RunProcessor
         }
     }
 
-    /// <summary>Dispatches a run's outbox if it is not known to be dispatched, then clears it (the recovery sweep).</summary>
+    /// <summary>Dispatches a run's abandoned outbox entries (their writer died before dispatching them) and removes them (the recovery sweep).</summary>
     public async Task RecoverAsync(string runId, CancellationToken cancellationToken)
     {
         using var held = await _locks.AcquireAsync(runId, cancellationToken).ConfigureAwait(false);
+        Cache.Remove(runId);
         var record = await _store.LoadAsync(runId, cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
-            Cache.Remove(runId);
             return;
         }
 
@@ -156,25 +154,41 @@ internal sealed partial class RunProcessor
                 record = await _store.FlushPendingEventsAsync(record, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             }
 
-            if (record.Outbox.Count > 0)
+            var now = _time.GetUtcNow();
+            var abandoned = record.Outbox.Where(e => IsAbandoned(e, now)).ToList();
+            if (abandoned.Count > 0)
             {
-                LogRecovering(_logger, runId, record.Outbox.Count);
-                await _dispatcher.DispatchAsync(record, record.Outbox, cancellationToken).ConfigureAwait(false);
-                record.OutboxDispatched = true;
-                record = await _store.ClearOutboxAsync(record, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                LogRecovering(_logger, runId, abandoned.Count);
+                await _dispatcher.DispatchAsync(record, abandoned, cancellationToken).ConfigureAwait(false);
+                record = await _store.RemoveFromOutboxAsync(record, abandoned.Select(e => e.Key).ToHashSet(StringComparer.Ordinal), now, cancellationToken).ConfigureAwait(false);
             }
 
             Cache.Set(record);
         }
         catch (RunConflictException)
         {
-            // Someone else touched the run meanwhile; their commit carries or clears the outbox.
+            // Someone else committed meanwhile; the next sweep looks again.
             Cache.Remove(runId);
         }
     }
 
     /// <summary>The run's state if this process holds it in memory (possibly stale when other hosts share the hub).</summary>
     public RunState? TryGetCached(string runId) => Cache.Get(runId)?.State;
+
+    /// <summary>Reads the run from storage into the cache; null when it does not exist.</summary>
+    public async Task<RunState?> RefreshAsync(string runId, CancellationToken cancellationToken)
+    {
+        using var held = await _locks.AcquireAsync(runId, cancellationToken).ConfigureAwait(false);
+        var record = await _store.LoadAsync(runId, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            Cache.Remove(runId);
+            return null;
+        }
+
+        Cache.Set(record);
+        return record.State;
+    }
 
     /// <summary>Completes when this process next commits a change to the run.</summary>
     public Task WaitForChangeAsync(string runId, CancellationToken cancellationToken) =>
@@ -190,7 +204,9 @@ internal sealed partial class RunProcessor
         return record;
     }
 
-    private List<OutboxEntry> BuildOutbox(RunState before, IEnumerable<Transition> transitions)
+    private bool IsAbandoned(OutboxEntry entry, DateTimeOffset now) => (entry.CommittedAt ?? DateTimeOffset.MinValue) < now - _recoveryAge;
+
+    private List<OutboxEntry> BuildOutbox(RunState before, IEnumerable<Transition> transitions, DateTimeOffset now)
     {
         var outbox = new List<OutboxEntry>();
         var state = before;
@@ -201,7 +217,7 @@ internal sealed partial class RunProcessor
                 switch (effect)
                 {
                     case RunNode or ScheduleTimer:
-                        outbox.Add(new OutboxEntry(effect));
+                        outbox.Add(new OutboxEntry(effect, null, now));
                         break;
                     case CancelTimer cancel:
                         // A timer scheduled and cancelled within this batch never needs its row.
@@ -212,12 +228,12 @@ internal sealed partial class RunProcessor
                         }
                         else if (state.Timers.FirstOrDefault(t => t.Id == cancel.TimerId) is { } timer)
                         {
-                            outbox.Add(new OutboxEntry(cancel, timer.DueAt));
+                            outbox.Add(new OutboxEntry(cancel, timer.DueAt, now));
                         }
 
                         break;
                     case OpenHumanRequest or CloseHumanRequest when _publishHumanTasks:
-                        outbox.Add(new OutboxEntry(effect));
+                        outbox.Add(new OutboxEntry(effect, null, now));
                         break;
                 }
             }
@@ -228,16 +244,12 @@ internal sealed partial class RunProcessor
         return outbox;
     }
 
-    private async Task AfterCommitAsync(RunRecord committed, IReadOnlyList<RunEvent> events, CancellationToken cancellationToken)
+    private async Task AfterCommitAsync(RunRecord committed, List<OutboxEntry> mine, IReadOnlyList<RunEvent> events, CancellationToken cancellationToken)
     {
         Cache.Set(committed);
-        if (committed.Outbox.Count > 0)
+        if (mine.Count > 0)
         {
-            await DispatchAsync(committed, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            committed.OutboxDispatched = true;
+            await DispatchAsync(committed, mine, cancellationToken).ConfigureAwait(false);
         }
 
         if (_changed.TryRemove(committed.RunId, out var waiters))
@@ -255,61 +267,69 @@ internal sealed partial class RunProcessor
         }
     }
 
-    private async Task DispatchAsync(RunRecord record, CancellationToken cancellationToken)
+    private async Task DispatchAsync(RunRecord record, IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken)
     {
         try
         {
-            await _dispatcher.DispatchAsync(record, record.Outbox, cancellationToken).ConfigureAwait(false);
-            record.OutboxDispatched = true;
-            ScheduleClear(record);
+            await _dispatcher.DispatchAsync(record, entries, cancellationToken).ConfigureAwait(false);
+            var keys = entries.Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
+            record.Dispatched.UnionWith(keys);
+            ScheduleRemoval(record.RunId, keys);
         }
         catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
-            // The outbox stays in the run row: the next touch of the run, or the recovery sweep, dispatches it again.
+            // The entries stay in the run row: the next touch of the run after the recovery age, or the sweep, dispatches them.
             LogDispatchFailed(_logger, e, record.RunId);
         }
     }
 
     /// <summary>
-    /// Clears a dispatched outbox a little later, unless the run is committed again first (which replaces it anyway):
-    /// a run that moves on quickly never pays for the clear; one that waits for a person pays once.
+    /// Removes dispatched entries from the run row a little later, unless the run is committed again first (which drops
+    /// them anyway): a run that moves on quickly never pays for the removal; one that waits for a person pays once.
     /// </summary>
-    private void ScheduleClear(RunRecord record)
+    private void ScheduleRemoval(string runId, HashSet<string> keys)
     {
         ITimer? timer = null;
         timer = _time.CreateTimer(
             _ =>
             {
                 timer?.Dispose();
-                _ = ClearAsync(record);
+                _ = RemoveAsync(runId, keys);
             },
             null,
             OutboxClearDelay,
             Timeout.InfiniteTimeSpan);
     }
 
-    private async Task ClearAsync(RunRecord record)
+    private async Task RemoveAsync(string runId, HashSet<string> keys)
     {
         try
         {
-            using var held = await _locks.AcquireAsync(record.RunId, CancellationToken.None).ConfigureAwait(false);
-            if (!ReferenceEquals(Cache.Get(record.RunId), record))
+            using var held = await _locks.AcquireAsync(runId, CancellationToken.None).ConfigureAwait(false);
+            for (int attempt = 1; attempt <= 3; attempt++)
             {
-                return;
-            }
+                var record = Cache.Get(runId) ?? await _store.LoadAsync(runId, CancellationToken.None).ConfigureAwait(false);
+                if (record is null || !record.Outbox.Any(e => keys.Contains(e.Key)))
+                {
+                    return;
+                }
 
-            var cleared = await _store.ClearOutboxAsync(record, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
-            cleared.OutboxDispatched = true;
-            Cache.Set(cleared);
-        }
-        catch (RunConflictException)
-        {
-            Cache.Remove(record.RunId);
+                try
+                {
+                    var cleared = await _store.RemoveFromOutboxAsync(record, keys, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+                    Cache.Set(cleared);
+                    return;
+                }
+                catch (RunConflictException)
+                {
+                    Cache.Remove(runId);
+                }
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Harmless: the sweep dispatches it again (idempotently) and clears it.
-            LogClearFailed(_logger, e, record.RunId);
+            // Harmless: after the recovery age the sweep dispatches them again (idempotently) and removes them.
+            LogClearFailed(_logger, e, runId);
         }
     }
 

@@ -21,8 +21,11 @@ internal sealed class RunRecord
 
     public required DateTimeOffset UpdatedAt { get; init; }
 
-    /// <summary>Whether this process has dispatched <see cref="Outbox"/> (unknown, so false, for a row read from storage).</summary>
-    public bool OutboxDispatched { get; set; }
+    /// <summary>The keys of the outbox entries this process has dispatched (none for a row read from storage).</summary>
+    public HashSet<string> Dispatched { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>The entries not dispatched by this process.</summary>
+    public IEnumerable<OutboxEntry> Undispatched => Outbox.Where(e => !Dispatched.Contains(e.Key));
 
     public string RunId => State.RunId;
 }

@@ -88,10 +88,10 @@ internal sealed class RunStore
         return await RewriteAsync(current, current.Outbox, [], now, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Rewrites the run row with an empty outbox once its work is dispatched.</summary>
+    /// <summary>Rewrites the run row without the given outbox entries once they are dispatched.</summary>
     /// <exception cref="RunConflictException">Another writer changed the run first.</exception>
-    public Task<RunRecord> ClearOutboxAsync(RunRecord current, DateTimeOffset now, CancellationToken cancellationToken) =>
-        RewriteAsync(current, [], current.PendingEvents, now, cancellationToken);
+    public Task<RunRecord> RemoveFromOutboxAsync(RunRecord current, IReadOnlySet<string> keys, DateTimeOffset now, CancellationToken cancellationToken) =>
+        RewriteAsync(current, [.. current.Outbox.Where(e => !keys.Contains(e.Key))], current.PendingEvents, now, cancellationToken);
 
     public async Task<IReadOnlyList<RunEvent>> GetEventsAsync(string runId, long afterSequence, int maxCount, CancellationToken cancellationToken)
     {
@@ -143,7 +143,7 @@ internal sealed class RunStore
     {
         await _hub.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var filter = TableClient.CreateQueryFilter(
-            $"RowKey eq {RunRowKey} and UpdatedAt lt {olderThan} and (OutboxCount gt {0} or PendingEventCount gt {0})");
+            $"RowKey eq {RunRowKey} and ((OutboxCount gt {0} and OutboxSince lt {olderThan}) or (PendingEventCount gt {0} and UpdatedAt lt {olderThan}))");
         var ids = new List<string>();
         await foreach (var row in Table.QueryAsync<TableEntity>(filter, select: ["PartitionKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
         {
@@ -258,7 +258,7 @@ internal sealed class RunStore
             PendingEvents = pending,
             Generation = generation,
             UpdatedAt = now,
-            OutboxDispatched = current.OutboxDispatched,
+            Dispatched = current.Dispatched,
         };
     }
 
@@ -272,6 +272,7 @@ internal sealed class RunStore
             ["UpdatedAt"] = now,
             ["Generation"] = generation,
             ["OutboxCount"] = outbox.Count,
+            ["OutboxSince"] = outbox.Count == 0 ? null : outbox.Min(e => e.CommittedAt ?? now),
             ["PendingEventCount"] = pending.Count,
         };
         if (state.Error is { } error)
