@@ -3,11 +3,13 @@ using HumanLoop.Benchmarks;
 return args.FirstOrDefault() switch
 {
     "inproc" => await InProcBenchmark.RunAsync(args),
+    "durable" => await DurableBenchmark.RunAsync(args),
+    "waiting" => await WaitingBenchmark.RunAsync(args),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("Usage: dotnet run -c Release --project benchmarks/HumanLoop.Benchmarks -- <inproc> [runs]");
+    Console.Error.WriteLine("Usage: dotnet run -c Release --project benchmarks/HumanLoop.Benchmarks -- <inproc|durable|waiting> [runs]");
     return 64;
 }

@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using HumanLoop.Graphs;
+using HumanLoop.Human;
+using HumanLoop.Runs;
+using HumanLoop.Serialization;
+
+namespace HumanLoop.Benchmarks;
+
+/// <summary>
+/// Review workflows (draft node, approval step, publish node, END) on one durable host against a fresh Azurite; each
+/// human step is answered through the client as soon as it opens. Reports responses applied per second, the latency
+/// from a response to the next node starting, and storage transactions per workflow run (polling included).
+/// </summary>
+public static class DurableBenchmark
+{
+    private static readonly ConcurrentDictionary<string, long> RespondedAt = new(StringComparer.Ordinal);
+    private static readonly ConcurrentBag<double> Latencies = [];
+
+    private static CompiledGraph<Article> Graph { get; } = new StateGraph<Article>("review", ArticleJson.Default.Article)
+        .AddNode("draft", s => s with { Draft = $"A short article about {s.Topic}." })
+        .AddHumanNode("review", new ApprovalStep<Article>
+        {
+            Prompt = s => $"Publish this draft? {s.Draft}",
+            Assignees = [Assignee.Role("editor")],
+            Apply = (s, a) => s with { Approved = a.Value.Approved, Reviewer = a.Respondent },
+        })
+        .AddNode("publish", (s, ctx) =>
+        {
+            if (RespondedAt.TryRemove(ctx.RunId, out var at))
+            {
+                Latencies.Add(Stopwatch.GetElapsedTime(at).TotalMilliseconds);
+            }
+
+            return Task.FromResult(s with { Published = true });
+        })
+        .SetEntryPoint("draft")
+        .AddEdge("draft", "review")
+        .AddConditionalEdges("review", s => s.Approved == true ? "publish" : HumanLoop.Graphs.Graph.End)
+        .AddEdge("publish", HumanLoop.Graphs.Graph.End)
+        .Compile();
+
+    /// <summary>Runs the benchmark: <c>durable [runs] [concurrency]</c>; the last line printed is one JSON object.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int runs = args.Length > 1 && int.TryParse(args[1], CultureInfo.InvariantCulture, out var n) ? n : 2_000;
+        int concurrency = args.Length > 2 && int.TryParse(args[2], CultureInfo.InvariantCulture, out var c) ? c : 64;
+        await using var host = await DurableBenchmarkHost.StartAsync(Graph);
+        var approve = JsonSerializer.SerializeToElement("approve", HumanLoopJsonContext.Default.String);
+        var input = Graph.ToJson(new Article("durable human steps"));
+        var responseTimes = new ConcurrentBag<(long Start, long End)>();
+        var completed = new ConcurrentDictionary<string, TaskCompletionSource>(StringComparer.Ordinal);
+
+        host.Processor.Committed += (state, events) =>
+        {
+            foreach (var e in events)
+            {
+                if (e.Kind == RunEventKind.HumanInputRequested)
+                {
+                    // Answer at once, off the committing thread (it holds the run's lock).
+                    var request = e.RequestId!;
+                    _ = Task.Run(async () =>
+                    {
+                        long start = Stopwatch.GetTimestamp();
+                        RespondedAt[state.RunId] = start;
+                        var outcome = await host.Client.RespondAsync(state.RunId, request, approve, "user:editor");
+                        responseTimes.Add((start, Stopwatch.GetTimestamp()));
+                        if (outcome.Status != ResponseStatus.Accepted)
+                        {
+                            Console.Error.WriteLine($"Unexpected outcome for {state.RunId}: {outcome.Status} {outcome.Message}");
+                        }
+                    });
+                }
+                else if (e.Kind is RunEventKind.Completed or RunEventKind.Failed && completed.TryGetValue(state.RunId, out var done))
+                {
+                    done.TrySetResult();
+                }
+            }
+        };
+
+        async Task BatchAsync(int count, string prefix)
+        {
+            using var gate = new SemaphoreSlim(concurrency);
+            var all = Enumerable.Range(0, count).Select(async i =>
+            {
+                await gate.WaitAsync();
+                try
+                {
+                    var id = prefix + i.ToString(CultureInfo.InvariantCulture);
+                    var done = completed.GetOrAdd(id, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                    await host.Client.StartRunAsync("review", input, new() { RunId = id });
+                    await done.Task.WaitAsync(TimeSpan.FromSeconds(60));
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            });
+            await Task.WhenAll(all);
+        }
+
+        await BatchAsync(Math.Min(200, runs / 5), "warm-");
+        Latencies.Clear();
+        responseTimes.Clear();
+        await Task.Delay(3000); // let deferred outbox work of the warm-up settle before counting
+        host.Counter.Reset();
+        var clock = Stopwatch.StartNew();
+        await BatchAsync(runs, "run-");
+        clock.Stop();
+        var transactions = host.Counter.Snapshot();
+
+        var times = responseTimes.ToList();
+        double window = Stopwatch.GetElapsedTime(times.Min(t => t.Start), times.Max(t => t.End)).TotalSeconds;
+        double responsesPerSecond = times.Count / window;
+        var sorted = Latencies.OrderBy(x => x).ToList();
+        double p50 = DurableBenchmarkHost.Percentile(sorted, 50);
+        double p99 = DurableBenchmarkHost.Percentile(sorted, 99);
+        double perRun = (double)transactions.Total / runs;
+        Console.WriteLine($"durable: {runs} review workflows (draft -> approval -> publish -> END), {concurrency} in flight, one host, Azurite");
+        Console.WriteLine($"  {responsesPerSecond:N0} human responses applied/s, response-to-next-node p50 {p50:N1} ms, p99 {p99:N1} ms, {runs / clock.Elapsed.TotalSeconds:N0} workflows/s");
+        Console.WriteLine($"  storage transactions: {perRun:N1} per workflow run ({transactions})");
+        Console.WriteLine(FormattableString.Invariant(
+            $"{{\"scenario\":\"durable\",\"runs\":{runs},\"concurrency\":{concurrency},\"responsesPerSecond\":{responsesPerSecond:F0},\"latencyP50Ms\":{p50:F1},\"latencyP99Ms\":{p99:F1},\"workflowsPerSecond\":{runs / clock.Elapsed.TotalSeconds:F0},\"storageTransactionsPerRun\":{perRun:F1}}}"));
+        return 0;
+    }
+}

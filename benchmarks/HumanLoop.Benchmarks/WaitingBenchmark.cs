@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Globalization;
+using HumanLoop.Graphs;
+using HumanLoop.Human;
+using HumanLoop.Runs;
+
+namespace HumanLoop.Benchmarks;
+
+/// <summary>
+/// Many runs waiting for people at once: starts 10,000 runs that each wait on an approval with a deadline timer and
+/// reports the host's memory growth and its CPU use while nothing is due; then a batch of runs whose deadlines fall a
+/// few seconds out, for timer lateness (when the timeout was applied minus when it was due).
+/// </summary>
+public static class WaitingBenchmark
+{
+    private static CompiledGraph<Article> Build(string name, TimeSpan deadline) =>
+        new StateGraph<Article>(name, ArticleJson.Default.Article)
+            .AddHumanNode("review", new ApprovalStep<Article>
+            {
+                Prompt = s => $"Publish an article about {s.Topic}?",
+                Assignees = [Assignee.Role("editor")],
+                Timeout = new TimeoutPolicy { After = deadline, OnTimeout = TimeoutAction.TakeDefault },
+                Default = new ApprovalDecision(false, "no answer in time"),
+                Apply = (s, a) => s with { Approved = a.Value.Approved, Reviewer = a.Respondent },
+            })
+            .SetEntryPoint("review")
+            .AddEdge("review", HumanLoop.Graphs.Graph.End)
+            .Compile();
+
+    /// <summary>Runs the benchmark: <c>waiting [runs] [timerRuns]</c>; the last line printed is one JSON object.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int runs = args.Length > 1 && int.TryParse(args[1], CultureInfo.InvariantCulture, out var n) ? n : 10_000;
+        int timerRuns = args.Length > 2 && int.TryParse(args[2], CultureInfo.InvariantCulture, out var t) ? t : 500;
+        var waiting = Build("waiting", TimeSpan.FromDays(30));
+        var soon = Build("soon", TimeSpan.FromSeconds(4));
+        await using var host = await DurableBenchmarkHost.StartAsync(waiting, soon);
+        var input = waiting.ToJson(new Article("waiting"));
+        var process = Process.GetCurrentProcess();
+
+        await StartManyAsync(host, "waiting", input, "warm-", 200);
+        await Task.Delay(3000);
+        long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+        process.Refresh();
+        long workingSetBefore = process.WorkingSet64;
+
+        var clock = Stopwatch.StartNew();
+        await StartManyAsync(host, "waiting", input, "wait-", runs);
+        double startSeconds = clock.Elapsed.TotalSeconds;
+        await Task.Delay(3000); // deferred outbox clean-up settles
+        long heapAfter = GC.GetTotalMemory(forceFullCollection: true);
+        process.Refresh();
+        long workingSetAfter = process.WorkingSet64;
+
+        // Quiet interval: everything waits, nothing is due; only polling runs.
+        host.Counter.Reset();
+        var quiet = TimeSpan.FromSeconds(10);
+        var cpuBefore = process.TotalProcessorTime;
+        await Task.Delay(quiet);
+        process.Refresh();
+        double cpuPercent = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds / quiet.TotalMilliseconds * 100;
+        long quietTransactions = host.Counter.Snapshot().Total;
+
+        // Timer lateness: deadlines 4 s out, fired by the timer service and applied through the run machine.
+        var ids = await StartManyAsync(host, "soon", input, "soon-", timerRuns);
+        var lateness = new List<double>();
+        foreach (var id in ids)
+        {
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await host.Client.WaitForCompletionAsync(id, wait.Token);
+            var events = await host.Client.GetEventsAsync(id);
+            var opened = events.First(e => e.Kind == RunEventKind.HumanInputRequested).At;
+            var fired = events.First(e => e.Kind == RunEventKind.TimedOut).At;
+            lateness.Add((fired - opened - TimeSpan.FromSeconds(4)).TotalMilliseconds);
+        }
+
+        lateness.Sort();
+        double p50 = DurableBenchmarkHost.Percentile(lateness, 50);
+        double p99 = DurableBenchmarkHost.Percentile(lateness, 99);
+        double heapMb = (heapAfter - heapBefore) / 1048576.0;
+        double wsMb = (workingSetAfter - workingSetBefore) / 1048576.0;
+        Console.WriteLine($"waiting: {runs} runs waiting on an approval with a 30-day deadline (started in {startSeconds:N1} s, {runs / startSeconds:N0}/s)");
+        Console.WriteLine($"  memory growth: managed heap {heapMb:N1} MB, working set {wsMb:N1} MB");
+        Console.WriteLine($"  idle: {cpuPercent:N2}% of one core, {quietTransactions / quiet.TotalSeconds:N1} storage transactions/s (polling)");
+        Console.WriteLine($"  timer lateness over {timerRuns} deadlines: p50 {p50:N0} ms, p99 {p99:N0} ms, max {lateness[^1]:N0} ms");
+        Console.WriteLine(FormattableString.Invariant(
+            $"{{\"scenario\":\"waiting\",\"runs\":{runs},\"heapGrowthMb\":{heapMb:F1},\"workingSetGrowthMb\":{wsMb:F1},\"idleCpuPercent\":{cpuPercent:F2},\"idleTransactionsPerSecond\":{quietTransactions / quiet.TotalSeconds:F1},\"timerRuns\":{timerRuns},\"timerLatenessP50Ms\":{p50:F0},\"timerLatenessP99Ms\":{p99:F0}}}"));
+        return 0;
+    }
+
+    private static async Task<List<string>> StartManyAsync(DurableBenchmarkHost host, string graph, System.Text.Json.JsonElement input, string prefix, int count)
+    {
+        using var gate = new SemaphoreSlim(64);
+        var ids = Enumerable.Range(0, count).Select(i => prefix + i.ToString(CultureInfo.InvariantCulture)).ToList();
+        await Task.WhenAll(ids.Select(async id =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                await host.Client.StartRunAsync(graph, input, new() { RunId = id });
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        return ids;
+    }
+}
