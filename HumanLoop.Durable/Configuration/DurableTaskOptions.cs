@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+using HumanLoop.Durable.TaskHub;
+
+namespace HumanLoop.Durable.Configuration;
+
+/// <summary>
+/// The <c>extensions.durableTask</c> section of host.json, with Durable Functions' key names.
+/// </summary>
+public sealed class DurableTaskOptions : IValidatableObject
+{
+    /// <summary>
+    /// Gets or sets the task hub name (<c>hubName</c>): 3-45 letters and digits, starting with a letter.
+    /// Every table, queue and container name of the hub is derived from it (see <see cref="TaskHubNames"/>).
+    /// </summary>
+    /// <value>The default is <c>HumanLoopHub</c>.</value>
+    [Required]
+    public string HubName { get; set; } = TaskHubNames.DefaultHubName;
+
+    /// <summary>Gets or sets the <c>storageProvider</c> subsection.</summary>
+    /// <value>The default is a <see cref="StorageProviderOptions"/> with every default.</value>
+    [Required]
+    public StorageProviderOptions StorageProvider { get; set; } = new();
+
+    /// <inheritdoc/>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var problem = HubName is null ? null : TaskHubNames.GetHubNameProblem(HubName);
+        if (problem is not null)
+        {
+            yield return new ValidationResult(problem, [nameof(HubName)]);
+        }
+    }
+}

@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Text;
+
+namespace HumanLoop.Durable.TaskHub;
+
+/// <summary>
+/// Every storage name of one task hub, derived from the hub name the way Durable Functions does it:
+/// tables keep the hub name's case (<c>{Hub}Runs</c>), queues and blob containers use it in lower case
+/// (<c>{hub}-control-00</c>). Two hubs whose names differ only in case therefore share storage.
+/// </summary>
+/// <remarks>
+/// A hub name has 3-45 characters, letters and digits only, and starts with a letter; the longest
+/// derived name then still fits Azure's 63-character limit for tables, queues and containers.
+/// </remarks>
+public sealed record TaskHubNames
+{
+    /// <summary>The hub name used when host.json sets none: <c>HumanLoopHub</c>.</summary>
+    public const string DefaultHubName = "HumanLoopHub";
+
+    /// <summary>The default number of control-queue partitions: 4.</summary>
+    public const int DefaultPartitionCount = 4;
+
+    /// <summary>The most control-queue partitions a hub may have: 16, as in Durable Functions.</summary>
+    public const int MaxPartitionCount = 16;
+
+    /// <summary>The shortest valid hub name: 3 characters.</summary>
+    public const int MinHubNameLength = 3;
+
+    /// <summary>The longest valid hub name: 45 characters.</summary>
+    public const int MaxHubNameLength = 45;
+
+    /// <summary>Initializes the names of the hub <paramref name="hubName"/>.</summary>
+    /// <param name="hubName">The task hub name, for example <c>HumanLoopHub</c>.</param>
+    /// <param name="partitionCount">The number of control queues, 1..16. The default is 4.</param>
+    /// <exception cref="ArgumentException"><paramref name="hubName"/> is not a valid hub name.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="partitionCount"/> is outside 1..16.</exception>
+    public TaskHubNames(string hubName, int partitionCount = DefaultPartitionCount)
+    {
+        ValidateHubName(hubName);
+        if (partitionCount is < 1 or > MaxPartitionCount)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(partitionCount),
+                partitionCount,
+                $"The partition count must be between 1 and {MaxPartitionCount}.");
+        }
+
+        HubName = hubName;
+        PartitionCount = partitionCount;
+    }
+
+    /// <summary>Gets the hub name as configured.</summary>
+    public string HubName { get; }
+
+    /// <summary>Gets the number of control-queue partitions.</summary>
+    public int PartitionCount { get; }
+
+    /// <summary>Gets the table of runs (one partition per run): <c>{Hub}Runs</c>.</summary>
+    public string RunsTable => HubName + "Runs";
+
+    /// <summary>Gets the table of durable timers: <c>{Hub}Timers</c>.</summary>
+    public string TimersTable => HubName + "Timers";
+
+    /// <summary>Gets the control queues, <c>{hub}-control-00</c> to <c>{hub}-control-NN</c>.</summary>
+    public IReadOnlyList<string> ControlQueues =>
+        Enumerable.Range(0, PartitionCount).Select(ControlQueue).ToArray();
+
+    /// <summary>Gets the queue of node work items: <c>{hub}-workitems</c>.</summary>
+    public string WorkItemQueue => Lower + "-workitems";
+
+    /// <summary>Gets the queue poison messages are moved to: <c>{hub}-poison</c>.</summary>
+    public string PoisonQueue => Lower + "-poison";
+
+    /// <summary>Gets the queue each opened human request is published to: <c>{hub}-human-tasks</c>.</summary>
+    public string HumanTasksQueue => Lower + "-human-tasks";
+
+    /// <summary>Gets the blob container for payloads over the size limits: <c>{hub}-largemessages</c>.</summary>
+    public string LargeMessagesContainer => Lower + "-largemessages";
+
+    /// <summary>Gets the blob container for partition leases: <c>{hub}-leases</c>.</summary>
+    public string LeasesContainer => Lower + "-leases";
+
+    /// <summary>Gets every table of the hub.</summary>
+    public IReadOnlyList<string> Tables => [RunsTable, TimersTable];
+
+    /// <summary>Gets every queue of the hub.</summary>
+    public IReadOnlyList<string> Queues => [.. ControlQueues, WorkItemQueue, PoisonQueue, HumanTasksQueue];
+
+    /// <summary>Gets every blob container of the hub.</summary>
+    public IReadOnlyList<string> BlobContainers => [LargeMessagesContainer, LeasesContainer];
+
+    private string Lower => HubName.ToLowerInvariant();
+
+    /// <summary>Returns the name of control queue <paramref name="partition"/>, such as <c>humanloophub-control-02</c>.</summary>
+    /// <param name="partition">The partition, 0 to <see cref="PartitionCount"/> - 1.</param>
+    /// <returns>The queue name.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="partition"/> is not a partition of this hub.</exception>
+    public string ControlQueue(int partition)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(partition, PartitionCount);
+        return string.Create(CultureInfo.InvariantCulture, $"{Lower}-control-{partition:00}");
+    }
+
+    /// <summary>
+    /// Returns the partition of a run: a stable FNV-1a hash of the run id's UTF-8 bytes modulo
+    /// <see cref="PartitionCount"/>, the same on every host and across restarts.
+    /// </summary>
+    /// <param name="runId">The run (instance) id.</param>
+    /// <returns>The partition, 0 to <see cref="PartitionCount"/> - 1.</returns>
+    public int PartitionOf(string runId)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        return (int)(Fnv1a(runId) % (uint)PartitionCount);
+    }
+
+    /// <summary>Returns the control queue of a run.</summary>
+    /// <param name="runId">The run (instance) id.</param>
+    /// <returns>The control queue name.</returns>
+    public string ControlQueueForRun(string runId) => ControlQueue(PartitionOf(runId));
+
+    /// <summary>Returns whether <paramref name="hubName"/> is a valid hub name.</summary>
+    /// <param name="hubName">The candidate name.</param>
+    /// <returns><see langword="true"/> for 3-45 letters and digits starting with a letter.</returns>
+    public static bool IsValidHubName(string? hubName) => GetHubNameProblem(hubName) is null;
+
+    /// <summary>Throws when <paramref name="hubName"/> is not a valid hub name.</summary>
+    /// <param name="hubName">The candidate name.</param>
+    /// <exception cref="ArgumentException">The name is empty, too short or long, or has a character other than an ASCII letter or digit, or does not start with a letter.</exception>
+    public static void ValidateHubName(string? hubName)
+    {
+        var problem = GetHubNameProblem(hubName);
+        if (problem is not null)
+        {
+            throw new ArgumentException(problem, nameof(hubName));
+        }
+    }
+
+    /// <summary>Returns the hub name and partition count.</summary>
+    /// <returns>For example <c>TaskHubNames { HubName = HumanLoopHub, PartitionCount = 4 }</c>.</returns>
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"TaskHubNames {{ HubName = {HubName}, PartitionCount = {PartitionCount} }}");
+
+    internal static uint Fnv1a(string value)
+    {
+        var hash = 2166136261u;
+        foreach (var b in Encoding.UTF8.GetBytes(value))
+        {
+            hash ^= b;
+            hash *= 16777619u;
+        }
+
+        return hash;
+    }
+
+    internal static string? GetHubNameProblem(string? hubName)
+    {
+        if (string.IsNullOrEmpty(hubName))
+        {
+            return "A task hub name is required: 3-45 letters and digits, starting with a letter (for example 'HumanLoopHub').";
+        }
+
+        if (hubName.Length is < MinHubNameLength or > MaxHubNameLength)
+        {
+            return $"Task hub name '{hubName}' has {hubName.Length} characters; it must have {MinHubNameLength}-{MaxHubNameLength}.";
+        }
+
+        if (!char.IsAsciiLetter(hubName[0]))
+        {
+            return $"Task hub name '{hubName}' must start with a letter.";
+        }
+
+        foreach (var c in hubName)
+        {
+            if (!char.IsAsciiLetterOrDigit(c))
+            {
+                return $"Task hub name '{hubName}' may only contain the letters A-Z, a-z and the digits 0-9 " +
+                    $"(table, queue and container names are derived from it); '{c}' is not allowed.";
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,172 @@
+using HumanLoop.Durable.Configuration;
+
+namespace HumanLoop.Durable.Tests.Configuration;
+
+public sealed class HostJsonSettingsTests
+{
+    [Fact]
+    public void Parse_NoExtensions_UsesEveryDefault()
+    {
+        var settings = HostJsonSettings.Parse("""{ "version": "2.0" }""");
+
+        Assert.Equal("HumanLoopHub", settings.DurableTask.HubName);
+        var provider = settings.DurableTask.StorageProvider;
+        Assert.Equal(4, provider.PartitionCount);
+        Assert.Equal(TimeSpan.FromSeconds(1), provider.MaxQueuePollingInterval);
+        Assert.Equal(32, provider.ControlQueueBatchSize);
+        Assert.Equal(5, provider.MaxDequeueCount);
+        Assert.Equal(TimeSpan.FromMinutes(5), provider.ControlQueueVisibilityTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(5), provider.WorkItemQueueVisibilityTimeout);
+        Assert.Equal(7071, settings.HumanLoop.Port);
+        Assert.Equal(".azurite", settings.HumanLoop.AzuriteDataFolder);
+        Assert.Null(settings.SourcePath);
+    }
+
+    [Fact]
+    public void Parse_EveryKeyWithOddCaseAndComments_ReadsEveryValue()
+    {
+        const string Json = """
+            {
+              // Functions allows comments and trailing commas.
+              "version": "2.0",
+              "Extensions": {
+                "DurableTask": {
+                  "HubName": "OrdersHub",
+                  "storageProvider": {
+                    "PARTITIONCOUNT": 8,
+                    "maxQueuePollingInterval": "00:00:30",
+                    "controlQueueBatchSize": "16",
+                    "maxDequeueCount": 3,
+                    "controlQueueVisibilityTimeout": "00:02:00",
+                    "workItemQueueVisibilityTimeout": "1.00:00:00",
+                    "someDurableFunctionsKeyWeIgnore": true,
+                  },
+                },
+                "humanLoop": { "port": 8080, "azuriteDataFolder": "/var/azurite" },
+              },
+            }
+            """;
+
+        var settings = HostJsonSettings.Parse(Json);
+
+        Assert.Equal("OrdersHub", settings.DurableTask.HubName);
+        var provider = settings.DurableTask.StorageProvider;
+        Assert.Equal(8, provider.PartitionCount);
+        Assert.Equal(TimeSpan.FromSeconds(30), provider.MaxQueuePollingInterval);
+        Assert.Equal(16, provider.ControlQueueBatchSize);
+        Assert.Equal(3, provider.MaxDequeueCount);
+        Assert.Equal(TimeSpan.FromMinutes(2), provider.ControlQueueVisibilityTimeout);
+        Assert.Equal(TimeSpan.FromDays(1), provider.WorkItemQueueVisibilityTimeout);
+        Assert.Equal(8080, settings.HumanLoop.Port);
+        Assert.Equal("/var/azurite", settings.HumanLoop.AzuriteDataFolder);
+        Assert.Equal(new HumanLoop.Durable.TaskHub.TaskHubNames("OrdersHub", 8), settings.CreateTaskHubNames());
+    }
+
+    [Fact]
+    public void Parse_SeveralInvalidValues_ReportsEveryProblemWithItsPath()
+    {
+        const string Json = """
+            {
+              "version": "2.0",
+              "extensions": {
+                "durableTask": {
+                  "hubName": "bad-hub",
+                  "storageProvider": {
+                    "partitionCount": 17,
+                    "maxQueuePollingInterval": "soon",
+                    "controlQueueBatchSize": 0,
+                    "maxDequeueCount": "many"
+                  }
+                },
+                "humanLoop": { "port": 0, "azuriteDataFolder": "" }
+              }
+            }
+            """;
+
+        var error = Assert.Throws<HostJsonException>(() => HostJsonSettings.Parse(Json, "/app/host.json"));
+
+        Assert.Equal("/app/host.json", error.SourcePath);
+        Assert.Contains(error.Problems, p => p.StartsWith("extensions.durableTask.hubName:", StringComparison.Ordinal) && p.Contains("'-' is not allowed", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("extensions.durableTask.storageProvider.partitionCount:", StringComparison.Ordinal) && p.Contains("between 1 and 16", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("extensions.durableTask.storageProvider.maxQueuePollingInterval:", StringComparison.Ordinal) && p.Contains("\"soon\"", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("extensions.durableTask.storageProvider.controlQueueBatchSize:", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("extensions.durableTask.storageProvider.maxDequeueCount:", StringComparison.Ordinal) && p.Contains("whole number", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("extensions.humanLoop.port:", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("extensions.humanLoop.azuriteDataFolder:", StringComparison.Ordinal));
+        Assert.Equal(7, error.Problems.Count);
+        Assert.Contains("/app/host.json", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"5\"")]
+    [InlineData("5")]
+    [InlineData("\"00:00:00\"")]
+    [InlineData("\"02:00:00\"")]
+    public void Parse_PollingIntervalAmbiguousOrOutOfRange_IsRejected(string value)
+    {
+        var json = $$"""{ "extensions": { "durableTask": { "storageProvider": { "maxQueuePollingInterval": {{value}} } } } }""";
+
+        var error = Assert.Throws<HostJsonException>(() => HostJsonSettings.Parse(json));
+
+        Assert.Single(error.Problems);
+        Assert.StartsWith("extensions.durableTask.storageProvider.maxQueuePollingInterval:", error.Problems[0], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{ not json")]
+    [InlineData("[]")]
+    [InlineData("""{ "version": "1.0" }""")]
+    [InlineData("""{ "extensions": { "durableTask": "HumanLoopHub" } }""")]
+    public void Parse_MalformedDocument_ThrowsHostJsonException(string json)
+    {
+        var error = Assert.Throws<HostJsonException>(() => HostJsonSettings.Parse(json));
+
+        Assert.NotEmpty(error.Problems);
+    }
+
+    [Fact]
+    public async Task LoadAsync_File_RecordsSourceAndResolvesPathsAgainstItsFolder()
+    {
+        var folder = Directory.CreateTempSubdirectory("humanloop-durable-tests-");
+        try
+        {
+            var path = Path.Combine(folder.FullName, HostJsonSettings.FileName);
+            await File.WriteAllTextAsync(path, """{ "extensions": { "humanLoop": { "azuriteDataFolder": "data/azurite" } } }""");
+
+            var settings = await HostJsonSettings.LoadAsync(path);
+
+            Assert.Equal(path, settings.SourcePath);
+            Assert.Equal(Path.Combine(folder.FullName, "data", "azurite"), settings.ResolvePath(settings.HumanLoop.AzuriteDataFolder));
+            Assert.Equal("/abs", settings.ResolvePath("/abs"));
+            Assert.Equal(path, HostJsonSettings.Find(Path.Combine(folder.FullName)));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Load_MissingFile_ThrowsFileNotFound()
+    {
+        Assert.Throws<FileNotFoundException>(() => HostJsonSettings.Load(Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"), "host.json")));
+    }
+
+    [Fact]
+    public void Load_RepositoryHostJson_IsValidAndStatesTheDefaults()
+    {
+        var path = HostJsonSettings.Find();
+        Assert.NotNull(path);
+
+        var settings = HostJsonSettings.Load(path);
+
+        var defaults = HostJsonSettings.CreateDefault();
+        Assert.Equal(defaults.DurableTask.HubName, settings.DurableTask.HubName);
+        Assert.Equal(defaults.DurableTask.StorageProvider.PartitionCount, settings.DurableTask.StorageProvider.PartitionCount);
+        Assert.Equal(defaults.DurableTask.StorageProvider.MaxQueuePollingInterval, settings.DurableTask.StorageProvider.MaxQueuePollingInterval);
+        Assert.Equal(defaults.DurableTask.StorageProvider.ControlQueueBatchSize, settings.DurableTask.StorageProvider.ControlQueueBatchSize);
+        Assert.Equal(defaults.DurableTask.StorageProvider.MaxDequeueCount, settings.DurableTask.StorageProvider.MaxDequeueCount);
+        Assert.Equal(defaults.HumanLoop.Port, settings.HumanLoop.Port);
+        Assert.Equal(defaults.HumanLoop.AzuriteDataFolder, settings.HumanLoop.AzuriteDataFolder);
+    }
+}
