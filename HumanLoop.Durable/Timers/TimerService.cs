@@ -97,6 +97,13 @@ internal sealed partial class TimerService(
     {
         try
         {
+            // Timers run on a monotonic clock and may fire a hair before the wall clock reaches the due time.
+            var early = timer.DueAt - time.GetUtcNow();
+            if (early > TimeSpan.Zero)
+            {
+                await Task.Delay(early + TimeSpan.FromMilliseconds(1), time, _stopping).ConfigureAwait(false);
+            }
+
             try
             {
                 await processor.ApplyAsync(timer.RunId, [new TimerFired(timer.TimerId)], _stopping).ConfigureAwait(false);

@@ -46,7 +46,7 @@ public static class DurableBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         int runs = args.Length > 1 && int.TryParse(args[1], CultureInfo.InvariantCulture, out var n) ? n : 2_000;
-        int concurrency = args.Length > 2 && int.TryParse(args[2], CultureInfo.InvariantCulture, out var c) ? c : 64;
+        int concurrency = args.Length > 2 && int.TryParse(args[2], CultureInfo.InvariantCulture, out var c) ? c : 8;
         await using var host = await DurableBenchmarkHost.StartAsync(Graph);
         var approve = JsonSerializer.SerializeToElement("approve", HumanLoopJsonContext.Default.String);
         var input = Graph.ToJson(new Article("durable human steps"));
