@@ -56,4 +56,7 @@ public sealed class StorageProviderOptions
     /// <value>The default is 5 minutes, as in Durable Functions. Valid values are 1 second to 7 days.</value>
     [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan WorkItemQueueVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A copy, so options built from one loaded host.json do not share (and mutate) its instance.</summary>
+    internal StorageProviderOptions Clone() => (StorageProviderOptions)MemberwiseClone();
 }

@@ -16,38 +16,13 @@ public sealed class DurableHumanLoopOptions
     [Required]
     public string HubName { get; set; } = TaskHubNames.DefaultHubName;
 
-    /// <summary>Gets or sets the number of control queues. Changing it for a hub with runs in flight strands their messages.</summary>
-    /// <value>The default is 4. Valid values are 1 to 16.</value>
-    [Range(1, 16)]
-    public int PartitionCount { get; set; } = TaskHubNames.DefaultPartitionCount;
-
-    /// <summary>Gets or sets the longest wait between polls of an idle queue; polling backs off exponentially up to it.</summary>
-    /// <value>The default is 1 second.</value>
-    [Range(typeof(TimeSpan), "00:00:00.01", "01:00:00")]
-    public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Gets or sets how many control-queue messages one receive fetches.</summary>
-    /// <value>The default is 32. Valid values are 1 to 32.</value>
-    [Range(1, 32)]
-    public int ControlQueueBatchSize { get; set; } = 32;
-
-    /// <summary>Gets or sets after how many dequeues a message is poison: moved to <c>{hub}-poison</c>, its run failed.</summary>
-    /// <value>The default is 5. Valid values are 1 to 100.</value>
-    [Range(1, 100)]
-    public int MaxDequeueCount { get; set; } = 5;
-
-    /// <summary>Gets or sets how long a received control message stays invisible to other hosts.</summary>
-    /// <value>The default is 5 minutes.</value>
-    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
-    public TimeSpan ControlQueueVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
-
     /// <summary>
-    /// Gets or sets how long a work item stays invisible while a host executes its node; the host renews it at half
-    /// this interval, so it is also how soon another host retries the node after this one dies.
+    /// Gets or sets how the task hub uses its queues: partition count, polling back-off, batch size, poison threshold and
+    /// visibility timeouts, with host.json's key names and defaults (<c>extensions.durableTask.storageProvider</c>).
     /// </summary>
-    /// <value>The default is 5 minutes.</value>
-    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
-    public TimeSpan WorkItemQueueVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    /// <value>The default is a <see cref="StorageProviderOptions"/> with every default.</value>
+    [Required]
+    public StorageProviderOptions StorageProvider { get; set; } = new();
 
     /// <summary>Gets or sets how many nodes one host executes at once.</summary>
     /// <value>The default is 100.</value>
@@ -129,16 +104,9 @@ public sealed class DurableHumanLoopOptions
     public void ApplyHostJson(HostJsonSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var dt = settings.DurableTask;
-        var sp = dt.StorageProvider;
-        HubName = dt.HubName;
-        PartitionCount = sp.PartitionCount;
-        MaxQueuePollingInterval = sp.MaxQueuePollingInterval;
-        ControlQueueBatchSize = sp.ControlQueueBatchSize;
-        MaxDequeueCount = sp.MaxDequeueCount;
-        ControlQueueVisibilityTimeout = sp.ControlQueueVisibilityTimeout;
-        WorkItemQueueVisibilityTimeout = sp.WorkItemQueueVisibilityTimeout;
+        HubName = settings.DurableTask.HubName;
+        StorageProvider = settings.DurableTask.StorageProvider.Clone();
     }
 
-    internal TaskHubNames CreateNames() => new(HubName, PartitionCount);
+    internal TaskHubNames CreateNames() => new(HubName, StorageProvider.PartitionCount);
 }

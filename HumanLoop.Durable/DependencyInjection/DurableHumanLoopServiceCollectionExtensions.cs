@@ -1,3 +1,4 @@
+using HumanLoop.Durable.Configuration;
 using HumanLoop.Durable.Client;
 using HumanLoop.Durable.Dispatching;
 using HumanLoop.Durable.Graphs;
@@ -23,7 +24,12 @@ public static class DurableHumanLoopServiceCollectionExtensions
     public static DurableHumanLoopBuilder AddDurableHumanLoop(this IServiceCollection services, Action<DurableHumanLoopOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<DurableHumanLoopOptions>().ValidateDataAnnotations().ValidateOnStart();
+        var options = services.AddOptions<DurableHumanLoopOptions>()
+            .ValidateDataAnnotations()
+            .Validate(
+                o => OptionsValidator.Validate(o.StorageProvider, "storageProvider").Count == 0,
+                "DurableHumanLoopOptions.StorageProvider is invalid; see StorageProviderOptions for each setting's range.")
+            .ValidateOnStart();
         if (configure is not null)
         {
             // Post-configure, so explicit code wins over host.json applied through the builder later in the chain.

@@ -37,7 +37,7 @@ internal sealed partial class ControlQueueDispatcher(
         {
             try
             {
-                var messages = (await Queue.ReceiveMessagesAsync(options.ControlQueueBatchSize, options.ControlQueueVisibilityTimeout, stoppingToken).ConfigureAwait(false)).Value;
+                var messages = (await Queue.ReceiveMessagesAsync(options.StorageProvider.ControlQueueBatchSize, options.StorageProvider.ControlQueueVisibilityTimeout, stoppingToken).ConfigureAwait(false)).Value;
                 if (messages.Length > 0)
                 {
                     await ProcessBatchAsync(messages, stoppingToken).ConfigureAwait(false);
@@ -46,7 +46,7 @@ internal sealed partial class ControlQueueDispatcher(
                 }
 
                 await signals.Control(partition).WaitAsync(delay, time, stoppingToken).ConfigureAwait(false);
-                delay = WorkItemExecutor.Backoff(delay, options.MaxQueuePollingInterval);
+                delay = WorkItemExecutor.Backoff(delay, options.StorageProvider.MaxQueuePollingInterval);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -55,7 +55,7 @@ internal sealed partial class ControlQueueDispatcher(
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 LogReceiveFailed(logger, e, Queue.Name);
-                delay = WorkItemExecutor.Backoff(delay, options.MaxQueuePollingInterval);
+                delay = WorkItemExecutor.Backoff(delay, options.StorageProvider.MaxQueuePollingInterval);
                 try
                 {
                     await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
@@ -117,7 +117,7 @@ internal sealed partial class ControlQueueDispatcher(
             }
             catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or RequestFailedException)
             {
-                if (raw.DequeueCount >= options.MaxDequeueCount)
+                if (raw.DequeueCount >= options.StorageProvider.MaxDequeueCount)
                 {
                     poison.Add($"Control message {raw.MessageId} could not be processed after {raw.DequeueCount} attempts and was moved to '{hub.Names.PoisonQueue}': {e.Message}");
                     await MoveToPoisonAsync(raw, cancellationToken).ConfigureAwait(false);
@@ -150,7 +150,7 @@ internal sealed partial class ControlQueueDispatcher(
             // Left in the queue: visible again after the visibility timeout, poison after maxDequeueCount attempts.
             var worst = batch.Max(b => b.Raw.DequeueCount);
             LogApplyFailed(logger, e, runId, worst);
-            if (worst >= options.MaxDequeueCount)
+            if (worst >= options.StorageProvider.MaxDequeueCount)
             {
                 var reason = $"Control messages for this run failed {worst} times and were moved to '{hub.Names.PoisonQueue}': {e.GetType().Name}: {e.Message}";
                 foreach (var raw in applied)

@@ -50,7 +50,7 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
         _slots = new SemaphoreSlim(_options.MaxConcurrentNodes, _options.MaxConcurrentNodes);
     }
 
-    public TimeSpan VisibilityTimeout => _options.WorkItemQueueVisibilityTimeout;
+    public TimeSpan VisibilityTimeout => _options.StorageProvider.WorkItemQueueVisibilityTimeout;
 
     /// <summary>How many node executions this process has started (for tests and benchmarks).</summary>
     public long Executions => Interlocked.Read(ref _executions);
@@ -87,7 +87,7 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
                 QueueMessage[] messages;
                 try
                 {
-                    messages = (await _hub.WorkItems.ReceiveMessagesAsync(free, _options.WorkItemQueueVisibilityTimeout, stoppingToken).ConfigureAwait(false)).Value;
+                    messages = (await _hub.WorkItems.ReceiveMessagesAsync(free, _options.StorageProvider.WorkItemQueueVisibilityTimeout, stoppingToken).ConfigureAwait(false)).Value;
                 }
                 catch
                 {
@@ -112,7 +112,7 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
                 }
 
                 await _signals.WorkItems.WaitAsync(delay, _time, stoppingToken).ConfigureAwait(false);
-                delay = Backoff(delay, _options.MaxQueuePollingInterval);
+                delay = Backoff(delay, _options.StorageProvider.MaxQueuePollingInterval);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -121,7 +121,7 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 LogReceiveFailed(_logger, e);
-                delay = Backoff(delay, _options.MaxQueuePollingInterval);
+                delay = Backoff(delay, _options.StorageProvider.MaxQueuePollingInterval);
                 await SafeDelayAsync(delay, stoppingToken).ConfigureAwait(false);
             }
         }
@@ -180,7 +180,7 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
     {
         var item = execution.Item ?? JsonSerializer.Deserialize(execution.Body!, DurableJsonContext.Default.WorkItem)
             ?? throw new JsonException("An empty work item.");
-        if (execution.DequeueCount > _options.MaxDequeueCount)
+        if (execution.DequeueCount > _options.StorageProvider.MaxDequeueCount)
         {
             await PoisonAsync(execution, item).ConfigureAwait(false);
             return;
@@ -266,7 +266,7 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
 
     private async Task PoisonAsync(Execution execution, WorkItem item)
     {
-        var reason = $"The work item for node '{item.Node}' (task {item.TaskId}) was dequeued {execution.DequeueCount} times without completing (more than maxDequeueCount {_options.MaxDequeueCount}); it was moved to '{_hub.Names.PoisonQueue}'.";
+        var reason = $"The work item for node '{item.Node}' (task {item.TaskId}) was dequeued {execution.DequeueCount} times without completing (more than maxDequeueCount {_options.StorageProvider.MaxDequeueCount}); it was moved to '{_hub.Names.PoisonQueue}'.";
         LogPoison(_logger, item.RunId, reason);
         await _hub.Poison.SendMessageAsync(execution.Body ?? JsonSerializer.Serialize(item, DurableJsonContext.Default.WorkItem)).ConfigureAwait(false);
         try
@@ -283,13 +283,13 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
 
     private async Task RenewAsync(Execution execution, CancellationToken cancellationToken)
     {
-        var every = _options.WorkItemQueueVisibilityTimeout / 2;
+        var every = _options.StorageProvider.WorkItemQueueVisibilityTimeout / 2;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
                 await Task.Delay(every, _time, cancellationToken).ConfigureAwait(false);
-                var receipt = await _hub.WorkItems.UpdateMessageAsync(execution.MessageId, execution.PopReceipt, visibilityTimeout: _options.WorkItemQueueVisibilityTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var receipt = await _hub.WorkItems.UpdateMessageAsync(execution.MessageId, execution.PopReceipt, visibilityTimeout: _options.StorageProvider.WorkItemQueueVisibilityTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
                 execution.PopReceipt = receipt.Value.PopReceipt;
             }
             catch (OperationCanceledException)

@@ -15,9 +15,9 @@ public static class TestHostSetup
             {
                 o.StorageConnectionString = connectionString;
                 o.HubName = hub;
-                o.MaxQueuePollingInterval = TimeSpan.FromMilliseconds(500);
-                o.WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(4);
-                o.ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(2);
+                o.StorageProvider.MaxQueuePollingInterval = TimeSpan.FromMilliseconds(500);
+                o.StorageProvider.WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(4);
+                o.StorageProvider.ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(2);
                 o.RecoveryAge = TimeSpan.FromSeconds(3);
                 o.RecoverySweepInterval = TimeSpan.FromSeconds(2);
                 o.ShutdownGracePeriod = TimeSpan.FromSeconds(2);

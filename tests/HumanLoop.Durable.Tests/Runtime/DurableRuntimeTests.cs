@@ -168,7 +168,7 @@ public sealed class DurableRuntimeTests(AzuriteFixture azurite)
     {
         using var timeout = TestTimeout.Start(60);
         var hub = AzuriteFixture.UniqueName("h");
-        await using var host = await InProcessHost.StartAsync(Connection, hub, o => o.MaxDequeueCount = 2, timeout.Token);
+        await using var host = await InProcessHost.StartAsync(Connection, hub, o => o.StorageProvider.MaxDequeueCount = 2, timeout.Token);
         var runId = await host.Client.StartRunAsync("review", TestRuns.Input(), cancellationToken: timeout.Token);
         await TestRuns.WaitForRequestAsync(host.Client, runId, timeout.Token);
 
