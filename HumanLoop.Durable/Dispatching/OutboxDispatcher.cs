@@ -85,19 +85,12 @@ internal sealed class OutboxDispatcher(TaskHubStorage hub, TimerStore timers, Wo
 
         if (LocalWork is { } local && local.TryReserve())
         {
-            // Executed here at once; the message stays invisible while the node runs (renewed), so if this process
-            // dies another host receives it when its visibility lapses.
-            try
-            {
-                SendReceipt receipt = await hub.WorkItems.SendMessageAsync(text, local.VisibilityTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
-                local.Start(item, receipt.MessageId, receipt.PopReceipt);
-            }
-            catch
-            {
-                local.Unreserve();
-                throw;
-            }
-
+            // Executed here at once, while its message is sent invisible (renewed while the node runs): if this
+            // process dies, another host receives the message when its visibility lapses, or, if it was never sent,
+            // recovery dispatches the committed outbox entry again.
+            var sending = hub.WorkItems.SendMessageAsync(text, local.VisibilityTimeout, cancellationToken: cancellationToken);
+            local.Start(item, sending);
+            await sending.ConfigureAwait(false);
             return;
         }
 
@@ -139,7 +132,7 @@ internal interface ILocalWorkSink
 
     void Unreserve();
 
-    void Start(WorkItem item, string messageId, string popReceipt);
+    void Start(WorkItem item, Task<Azure.Response<SendReceipt>> sending);
 }
 
 /// <summary>The timer service of this process, seen from the outbox.</summary>

@@ -61,8 +61,8 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
 
     public void Unreserve() => _slots.Release();
 
-    public void Start(WorkItem item, string messageId, string popReceipt) =>
-        _ = RunAsync(new Execution(item, messageId, popReceipt, 0, null));
+    public void Start(WorkItem item, Task<Response<SendReceipt>> sending) =>
+        _ = RunAsync(new Execution(item, sending));
 
     /// <summary>Receives work items until <paramref name="stoppingToken"/> fires, backing off while the queue is empty.</summary>
     public async Task ReceiveLoopAsync(CancellationToken stoppingToken)
@@ -166,7 +166,7 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // The message was not deleted: it becomes visible again and is retried (or turns poison).
-            LogExecutionFailed(_logger, e, execution.MessageId);
+            LogExecutionFailed(_logger, e, execution.MessageId ?? execution.Item?.TaskId ?? "?");
         }
         finally
         {
@@ -284,12 +284,17 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
     private async Task RenewAsync(Execution execution, CancellationToken cancellationToken)
     {
         var every = _options.StorageProvider.WorkItemQueueVisibilityTimeout / 2;
+        if (!await execution.IsSentAsync().ConfigureAwait(false))
+        {
+            return;
+        }
+
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
                 await Task.Delay(every, _time, cancellationToken).ConfigureAwait(false);
-                var receipt = await _hub.WorkItems.UpdateMessageAsync(execution.MessageId, execution.PopReceipt, visibilityTimeout: _options.StorageProvider.WorkItemQueueVisibilityTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var receipt = await _hub.WorkItems.UpdateMessageAsync(execution.MessageId!, execution.PopReceipt!, visibilityTimeout: _options.StorageProvider.WorkItemQueueVisibilityTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
                 execution.PopReceipt = receipt.Value.PopReceipt;
             }
             catch (OperationCanceledException)
@@ -298,16 +303,21 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                LogRenewFailed(_logger, e, execution.MessageId);
+                LogRenewFailed(_logger, e, execution.MessageId!);
             }
         }
     }
 
     private async Task DeleteAsync(Execution execution)
     {
+        if (!await execution.IsSentAsync().ConfigureAwait(false))
+        {
+            return;
+        }
+
         try
         {
-            await _hub.WorkItems.DeleteMessageAsync(execution.MessageId, execution.PopReceipt).ConfigureAwait(false);
+            await _hub.WorkItems.DeleteMessageAsync(execution.MessageId!, execution.PopReceipt!).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status is 404 or 400)
         {
@@ -317,13 +327,18 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
 
     private async Task ReleaseAsync(Execution execution)
     {
+        if (!await execution.IsSentAsync().ConfigureAwait(false))
+        {
+            return;
+        }
+
         try
         {
-            await _hub.WorkItems.UpdateMessageAsync(execution.MessageId, execution.PopReceipt, visibilityTimeout: TimeSpan.Zero).ConfigureAwait(false);
+            await _hub.WorkItems.UpdateMessageAsync(execution.MessageId!, execution.PopReceipt!, visibilityTimeout: TimeSpan.Zero).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            LogRenewFailed(_logger, e, execution.MessageId);
+            LogRenewFailed(_logger, e, execution.MessageId!);
         }
     }
 
@@ -338,19 +353,62 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
         }
     }
 
-    private sealed class Execution(WorkItem? item, string messageId, string popReceipt, long dequeueCount, string? body)
+    private sealed class Execution
     {
-        public WorkItem? Item { get; } = item;
+        private readonly Task<Response<SendReceipt>>? _sending;
 
-        public string MessageId { get; } = messageId;
+        /// <summary>A work item received from the queue.</summary>
+        public Execution(WorkItem? item, string messageId, string popReceipt, long dequeueCount, string? body)
+        {
+            Item = item;
+            MessageId = messageId;
+            PopReceipt = popReceipt;
+            DequeueCount = dequeueCount;
+            Body = body;
+        }
 
-        public string PopReceipt { get; set; } = popReceipt;
+        /// <summary>
+        /// A node this process started from its own commit. It executes at once while its (invisible) message is still
+        /// being sent: the committed outbox entry already makes it durable, so the send is off the critical path.
+        /// </summary>
+        public Execution(WorkItem item, Task<Response<SendReceipt>> sending)
+        {
+            Item = item;
+            _sending = sending;
+        }
 
-        public long DequeueCount { get; } = dequeueCount;
+        public WorkItem? Item { get; }
 
-        public string? Body { get; } = body;
+        public string? MessageId { get; private set; }
+
+        public string? PopReceipt { get; set; }
+
+        public long DequeueCount { get; }
+
+        public string? Body { get; }
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Waits for the message to be sent; false when sending failed (recovery re-dispatches the outbox entry).</summary>
+        public async Task<bool> IsSentAsync()
+        {
+            if (MessageId is not null)
+            {
+                return true;
+            }
+
+            try
+            {
+                var receipt = (await _sending!.ConfigureAwait(false)).Value;
+                MessageId = receipt.MessageId;
+                PopReceipt ??= receipt.PopReceipt;
+                return true;
+            }
+            catch (Exception e) when (e is RequestFailedException or HttpRequestException or IOException or OperationCanceledException)
+            {
+                return false;
+            }
+        }
     }
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Receiving work items failed; retrying")]
