@@ -11,7 +11,7 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
     public async Task Requests_DuringStorageOutage_Return503ProblemAndWorkAgainAfterwards()
     {
         using var timeout = TestTimeout.Start(180);
-        await using var azurite = await TemporaryAzurite.StartAsync(timeout.Token);
+        await using var azurite = await TemporaryAzurite.StartAsync(cancellationToken: timeout.Token);
         await using var app = HumanLoopAppFixture.StartApp(
             ["--urls", "http://127.0.0.1:0"], azurite.Launcher.ConnectionString, "FnOutage" + Guid.NewGuid().ToString("N")[..12], new Xunit.Sdk.NullMessageSink());
         await app.StartAsync(timeout.Token);

@@ -30,7 +30,7 @@ public sealed class HumanLoopAppFixture(IMessageSink messageSink) : IAsyncLifeti
     {
         using var timeout = TestTimeout.Start(300);
         var stopwatch = Stopwatch.StartNew();
-        _azurite = await TemporaryAzurite.StartAsync(timeout.Token);
+        _azurite = await TemporaryAzurite.StartAsync(cancellationToken: timeout.Token);
         messageSink.OnMessage(new DiagnosticMessage($"Azurite answered after {stopwatch.ElapsedMilliseconds} ms"));
 
         _app = StartApp(["--urls", "http://127.0.0.1:0"], ConnectionString, HubName, messageSink);

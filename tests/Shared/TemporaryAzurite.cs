@@ -1,10 +1,12 @@
 using HumanLoop.Durable.Azurite;
 using HumanLoop.Durable.Storage;
-using Microsoft.Extensions.Logging;
 
-namespace HumanLoop.Durable.Tests;
+namespace HumanLoop.Testing;
 
-/// <summary>An Azurite instance on free ports with its data in a new temporary folder, deleted on dispose.</summary>
+/// <summary>
+/// An Azurite instance on free ports with its data in a new temporary folder, deleted on dispose. Shared by the test
+/// projects (compiled into each): <see cref="AzuriteLauncher.StartAsync"/> returns once the Blob, Queue and Table ports answer.
+/// </summary>
 internal sealed class TemporaryAzurite : IAsyncDisposable
 {
     private TemporaryAzurite(AzuriteLauncher launcher, string dataFolder)
@@ -17,9 +19,9 @@ internal sealed class TemporaryAzurite : IAsyncDisposable
 
     public string DataFolder { get; }
 
-    public static async Task<TemporaryAzurite> StartAsync(ILogger? logger = null, CancellationToken cancellationToken = default)
+    public static async Task<TemporaryAzurite> StartAsync(Microsoft.Extensions.Logging.ILogger? logger = null, CancellationToken cancellationToken = default)
     {
-        var dataFolder = Path.Combine(Path.GetTempPath(), "humanloop-durable-tests-" + Guid.NewGuid().ToString("N"));
+        var dataFolder = Path.Combine(Path.GetTempPath(), "humanloop-tests-" + Guid.NewGuid().ToString("N"));
         try
         {
             var launcher = await AzuriteLauncher.StartAsync(new AzuriteOptions { DataFolder = dataFolder }, logger, cancellationToken);
