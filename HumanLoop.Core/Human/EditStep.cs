@@ -25,7 +25,7 @@ public sealed class EditStep<TState> : HumanStep<TState, EditedValue>
     private protected override JsonTypeInfo<EditedValue> AnswerType => HumanLoopJsonContext.Default.EditedValue;
 
     internal override StepPresentation Present(TState state) =>
-        new([], TextStep<TState>.Details(new JsonObject { ["value"] = Value(state), ["maxLength"] = MaxLength }));
+        StepPresentation.Of(new JsonObject { ["value"] = Value(state), ["maxLength"] = MaxLength });
 
     private protected override bool TryParse(TState state, JsonElement raw, [MaybeNullWhen(false)] out EditedValue answer, [NotNullWhen(false)] out string? error)
     {

@@ -23,7 +23,7 @@ public sealed class FormStep<TState> : HumanStep<TState, JsonElement>
     private protected override JsonTypeInfo<JsonElement> AnswerType => HumanLoopJsonContext.Default.JsonElement;
 
     internal override StepPresentation Present(TState state) =>
-        new([], TextStep<TState>.Details(new JsonObject { ["schema"] = JsonNode.Parse(Schema) }));
+        StepPresentation.Of(new JsonObject { ["schema"] = JsonNode.Parse(Schema) });
 
     internal override void Validate(string node, ICollection<string> problems, Func<string, bool> isNode)
     {

@@ -105,4 +105,9 @@ internal readonly record struct AnswerCheck(JsonElement Normalized, string? Erro
 }
 
 /// <summary>What a channel needs besides the prompt to render a request.</summary>
-internal readonly record struct StepPresentation(IReadOnlyList<string> Options, JsonElement? Details);
+internal readonly record struct StepPresentation(IReadOnlyList<string> Options, JsonElement? Details)
+{
+    /// <summary>A presentation with no options and the given kind-specific details.</summary>
+    public static StepPresentation Of(System.Text.Json.Nodes.JsonObject details) =>
+        new([], JsonSerializer.SerializeToElement(details, Serialization.HumanLoopJsonContext.Default.JsonObject));
+}

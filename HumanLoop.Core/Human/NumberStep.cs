@@ -26,7 +26,7 @@ public sealed class NumberStep<TState> : HumanStep<TState, decimal>
     private protected override JsonTypeInfo<decimal> AnswerType => HumanLoopJsonContext.Default.Decimal;
 
     internal override StepPresentation Present(TState state) =>
-        new([], TextStep<TState>.Details(new JsonObject { ["min"] = Min, ["max"] = Max, ["wholeNumber"] = WholeNumber }));
+        StepPresentation.Of(new JsonObject { ["min"] = Min, ["max"] = Max, ["wholeNumber"] = WholeNumber });
 
     internal override void Validate(string node, ICollection<string> problems, Func<string, bool> isNode)
     {

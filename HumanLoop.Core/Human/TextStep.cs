@@ -31,7 +31,7 @@ public sealed class TextStep<TState> : HumanStep<TState, string>
     private protected override JsonTypeInfo<string> AnswerType => HumanLoopJsonContext.Default.String;
 
     internal override StepPresentation Present(TState state) =>
-        new([], Details(new JsonObject { ["minLength"] = MinLength, ["maxLength"] = MaxLength, ["pattern"] = Pattern }));
+        StepPresentation.Of(new JsonObject { ["minLength"] = MinLength, ["maxLength"] = MaxLength, ["pattern"] = Pattern });
 
     internal override void Validate(string node, ICollection<string> problems, Func<string, bool> isNode)
     {
@@ -92,6 +92,4 @@ public sealed class TextStep<TState> : HumanStep<TState, string>
     // Anchored so the whole answer must match; bounded so a hostile answer cannot stall the run machine.
     private static Regex BuildRegex(string pattern) =>
         new("^(?:" + pattern + ")$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
-
-    internal static JsonElement Details(JsonObject details) => JsonSerializer.SerializeToElement(details, HumanLoopJsonContext.Default.JsonObject);
 }

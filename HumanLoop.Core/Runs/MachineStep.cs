@@ -319,7 +319,6 @@ internal sealed class MachineStep
             return;
         }
 
-        Replace(token, token);
         Enter(token, target);
     }
 
