@@ -27,19 +27,53 @@ internal sealed class OutboxDispatcher(TaskHubStorage hub, TimerStore timers, Wo
     /// <summary>Set when this process runs the timer service: timers due soon are then held in memory at once.</summary>
     public ILocalTimerSink? LocalTimers { get; set; }
 
-    public Task DispatchAsync(RunRecord record, IReadOnlyList<OutboxEntry> outbox, CancellationToken cancellationToken)
+    /// <summary>Carries out committed entries.</summary>
+    /// <param name="record">The run as committed.</param>
+    /// <param name="outbox">The entries to carry out.</param>
+    /// <param name="mayHold">
+    /// True when the entries were committed by this writer just now: a node may then start in this process with no
+    /// queue message, the run row vouching for it (see <see cref="ILocalWorkSink"/>). Entries taken over from another
+    /// writer always go through the queue.
+    /// </param>
+    /// <param name="cancellationToken">Stops the sends.</param>
+    /// <returns>The keys of the entries held in this process (they stay in the run row), or null when none is.</returns>
+    public async Task<HashSet<string>?> DispatchAsync(RunRecord record, IReadOnlyList<OutboxEntry> outbox, bool mayHold, CancellationToken cancellationToken)
     {
-        if (outbox.Count == 0)
-        {
-            return Task.CompletedTask;
-        }
-
         if (outbox.Count == 1)
         {
-            return DispatchAsync(record.State, outbox[0], cancellationToken);
+            return await DispatchAsync(record.State, outbox[0], mayHold, cancellationToken).ConfigureAwait(false) ? null : [outbox[0].Key];
         }
 
-        return Task.WhenAll(outbox.Select(e => DispatchAsync(record.State, e, cancellationToken)));
+        var done = await Task.WhenAll(outbox.Select(e => DispatchAsync(record.State, e, mayHold, cancellationToken))).ConfigureAwait(false);
+        HashSet<string>? held = null;
+        for (int i = 0; i < done.Length; i++)
+        {
+            if (!done[i])
+            {
+                (held ??= new(StringComparer.Ordinal)).Add(outbox[i].Key);
+            }
+        }
+
+        return held;
+    }
+
+    /// <summary>Sends a node's work item to the queue: visible at once, or invisible for <paramref name="visibilityTimeout"/> while this process keeps running it.</summary>
+    public async Task<SendReceipt> SendWorkItemAsync(WorkItem item, TimeSpan? visibilityTimeout, CancellationToken cancellationToken)
+    {
+        var text = JsonSerializer.Serialize(item, DurableJsonContext.Default.WorkItem);
+        if (StorageLimits.MeasureBytes(text) > MaxInlineMessageBytes)
+        {
+            var reference = await hub.PayloadStore.OffloadIfLargeAsync(item.State!.Value.GetRawText(), $"{item.RunId}/work/{item.TaskId}", 0, cancellationToken).ConfigureAwait(false);
+            text = JsonSerializer.Serialize(item with { State = null, StateRef = reference }, DurableJsonContext.Default.WorkItem);
+        }
+
+        var receipt = await hub.WorkItems.SendMessageAsync(text, visibilityTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (visibilityTimeout is null)
+        {
+            signals.WorkItems.Set();
+        }
+
+        return receipt.Value;
     }
 
     /// <summary>Queues a control message for a run and wakes this process's dispatcher of its partition.</summary>
@@ -62,40 +96,39 @@ internal sealed class OutboxDispatcher(TaskHubStorage hub, TimerStore timers, Wo
         signals.Control(hub.Names.PartitionOf(runId)).Set();
     }
 
-    private Task DispatchAsync(RunState state, OutboxEntry entry, CancellationToken cancellationToken) => entry.Effect switch
+    /// <returns>False when the entry is held in this process rather than carried out durably elsewhere.</returns>
+    private async Task<bool> DispatchAsync(RunState state, OutboxEntry entry, bool mayHold, CancellationToken cancellationToken)
     {
-        RunNode node => EnqueueNodeAsync(state, node, cancellationToken),
-        ScheduleTimer schedule => AddTimerAsync(new DurableTimer(state.RunId, schedule.TimerId, schedule.DueAt), cancellationToken),
-        CancelTimer cancel when entry.DueAt is { } due => RemoveTimerAsync(new DurableTimer(state.RunId, cancel.TimerId, due), cancellationToken),
-        OpenHumanRequest open => PublishAsync(new HumanTaskNotice("opened", state.RunId, open.Request.Id, open.Request.Status, open.Request), cancellationToken),
-        CloseHumanRequest close => PublishAsync(new HumanTaskNotice("closed", state.RunId, close.RequestId, close.Status), cancellationToken),
-        _ => Task.CompletedTask,
-    };
-
-    private async Task EnqueueNodeAsync(RunState state, RunNode node, CancellationToken cancellationToken)
-    {
-        var item = new WorkItem(state.RunId, state.Graph, node.TaskId, node.Node, node.Attempt, node.State);
-        var text = JsonSerializer.Serialize(item, DurableJsonContext.Default.WorkItem);
-        if (StorageLimits.MeasureBytes(text) > MaxInlineMessageBytes)
+        switch (entry.Effect)
         {
-            var reference = await hub.PayloadStore.OffloadIfLargeAsync(node.State.GetRawText(), $"{state.RunId}/work/{node.TaskId}", 0, cancellationToken).ConfigureAwait(false);
-            item = item with { State = null, StateRef = reference };
-            text = JsonSerializer.Serialize(item, DurableJsonContext.Default.WorkItem);
-        }
+            case RunNode node:
+                var item = new WorkItem(state.RunId, state.Graph, node.TaskId, node.Node, node.Attempt, node.State);
+                if (mayHold && LocalWork is { } local && local.TryReserve())
+                {
+                    // Executed here at once with no queue message: the committed outbox entry is its durable record
+                    // until its result is committed (which drops the entry) or it runs long and is handed to the queue.
+                    // If this process dies first, the recovery sweep dispatches the entry again after the recovery age.
+                    local.Start(item, entry.Key);
+                    return false;
+                }
 
-        if (LocalWork is { } local && local.TryReserve())
-        {
-            // Executed here at once, while its message is sent invisible (renewed while the node runs): if this
-            // process dies, another host receives the message when its visibility lapses, or, if it was never sent,
-            // recovery dispatches the committed outbox entry again.
-            var sending = hub.WorkItems.SendMessageAsync(text, local.VisibilityTimeout, cancellationToken: cancellationToken);
-            local.Start(item, sending);
-            await sending.ConfigureAwait(false);
-            return;
+                await SendWorkItemAsync(item, null, cancellationToken).ConfigureAwait(false);
+                return true;
+            case ScheduleTimer schedule:
+                await AddTimerAsync(new DurableTimer(state.RunId, schedule.TimerId, schedule.DueAt), cancellationToken).ConfigureAwait(false);
+                return true;
+            case CancelTimer cancel when entry.DueAt is { } due:
+                await RemoveTimerAsync(new DurableTimer(state.RunId, cancel.TimerId, due), cancellationToken).ConfigureAwait(false);
+                return true;
+            case OpenHumanRequest open:
+                await PublishAsync(new HumanTaskNotice("opened", state.RunId, open.Request.Id, open.Request.Status, open.Request), cancellationToken).ConfigureAwait(false);
+                return true;
+            case CloseHumanRequest close:
+                await PublishAsync(new HumanTaskNotice("closed", state.RunId, close.RequestId, close.Status), cancellationToken).ConfigureAwait(false);
+                return true;
+            default:
+                return true;
         }
-
-        await hub.WorkItems.SendMessageAsync(text, cancellationToken).ConfigureAwait(false);
-        signals.WorkItems.Set();
     }
 
     private async Task AddTimerAsync(DurableTimer timer, CancellationToken cancellationToken)
@@ -126,13 +159,11 @@ internal sealed class OutboxDispatcher(TaskHubStorage hub, TimerStore timers, Wo
 /// <summary>The work-item executor of this process, seen from the outbox.</summary>
 internal interface ILocalWorkSink
 {
-    TimeSpan VisibilityTimeout { get; }
-
+    /// <summary>Takes an execution slot if one is free.</summary>
     bool TryReserve();
 
-    void Unreserve();
-
-    void Start(WorkItem item, Task<Azure.Response<SendReceipt>> sending);
+    /// <summary>Starts a node in a reserved slot; <paramref name="outboxKey"/> names the run row's outbox entry that vouches for it.</summary>
+    void Start(WorkItem item, string outboxKey);
 }
 
 /// <summary>The timer service of this process, seen from the outbox.</summary>

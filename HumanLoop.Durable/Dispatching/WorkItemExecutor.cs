@@ -18,14 +18,18 @@ using Microsoft.Extensions.Options;
 namespace HumanLoop.Durable.Dispatching;
 
 /// <summary>
-/// Executes nodes from the <c>{hub}-workitems</c> queue (and work this process committed itself), at least once: the
-/// message is deleted only after the node's result is committed, and kept invisible (renewed) while the node runs.
-/// The result is applied exactly once because the machine accepts it only while its task id is outstanding.
+/// Executes nodes at least once, from the <c>{hub}-workitems</c> queue and from this process's own commits. A queued
+/// node's message is deleted only after its result is committed, and kept invisible (renewed) while the node runs. A
+/// node this process committed starts at once with no message: the run row's outbox entry vouches for it until its
+/// result commit drops the entry; if it runs past half the recovery age it is handed to the queue (an invisible,
+/// renewed message) so that the entry can go. The result is applied exactly once because the machine accepts it only
+/// while its task id is outstanding.
 /// </summary>
 internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
 {
     private readonly TaskHubStorage _hub;
     private readonly RunProcessor _processor;
+    private readonly OutboxDispatcher _outbox;
     private readonly IGraphCatalog _graphs;
     private readonly WorkSignals _signals;
     private readonly TimeProvider _time;
@@ -37,10 +41,11 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
     private readonly CancellationTokenSource _abort = new();
     private volatile bool _stopping;
 
-    public WorkItemExecutor(TaskHubStorage hub, RunProcessor processor, IGraphCatalog graphs, WorkSignals signals, TimeProvider time, IServiceProvider services, IOptions<DurableHumanLoopOptions> options, ILogger<WorkItemExecutor> logger)
+    public WorkItemExecutor(TaskHubStorage hub, RunProcessor processor, OutboxDispatcher outbox, IGraphCatalog graphs, WorkSignals signals, TimeProvider time, IServiceProvider services, IOptions<DurableHumanLoopOptions> options, ILogger<WorkItemExecutor> logger)
     {
         _hub = hub;
         _processor = processor;
+        _outbox = outbox;
         _graphs = graphs;
         _signals = signals;
         _time = time;
@@ -50,8 +55,6 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
         _slots = new SemaphoreSlim(_options.MaxConcurrentNodes, _options.MaxConcurrentNodes);
     }
 
-    public TimeSpan VisibilityTimeout => _options.StorageProvider.WorkItemQueueVisibilityTimeout;
-
     /// <summary>How many node executions this process has started (for tests and benchmarks).</summary>
     public long Executions => Interlocked.Read(ref _executions);
 
@@ -59,10 +62,8 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
 
     public bool TryReserve() => !_stopping && _slots.Wait(0, CancellationToken.None);
 
-    public void Unreserve() => _slots.Release();
-
-    public void Start(WorkItem item, Task<Response<SendReceipt>> sending) =>
-        _ = RunAsync(new Execution(item, sending));
+    public void Start(WorkItem item, string outboxKey) =>
+        _ = RunAsync(new Execution(item, outboxKey));
 
     /// <summary>Receives work items until <paramref name="stoppingToken"/> fires, backing off while the queue is empty.</summary>
     public async Task ReceiveLoopAsync(CancellationToken stoppingToken)
@@ -102,7 +103,7 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
 
                 foreach (var message in messages)
                 {
-                    _ = RunAsync(new Execution(null, message.MessageId, message.PopReceipt, message.DequeueCount, message.Body.ToString()));
+                    _ = RunAsync(new Execution(message.MessageId, message.PopReceipt, message.DequeueCount, message.Body.ToString()));
                 }
 
                 if (messages.Length > 0)
@@ -202,7 +203,7 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
         var graph = _graphs.Find(item.Graph) ?? throw new UnknownGraphException(item.Graph);
         var state = item.State ?? JsonDocument.Parse(await _hub.PayloadStore.ResolveAsync(item.StateRef!, _abort.Token).ConfigureAwait(false)).RootElement;
         using var renewal = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
-        var renewing = RenewAsync(execution, renewal.Token);
+        var renewing = RenewAsync(execution, item, renewal.Token);
         RunMessage result;
         Interlocked.Increment(ref _executions);
         try
@@ -216,7 +217,7 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
             // Shutting down: hand the work to another host rather than record a failure.
             await renewal.CancelAsync().ConfigureAwait(false);
             await renewing.ConfigureAwait(false);
-            await ReleaseAsync(execution).ConfigureAwait(false);
+            await ReleaseAsync(execution, item).ConfigureAwait(false);
             return;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -237,8 +238,7 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
         await DeleteAsync(execution).ConfigureAwait(false);
     }
 
-    private static bool IsOutstanding(RunState state, string taskId) =>
-        !state.Status.IsTerminal() && state.Tokens.Any(t => t.Phase == TokenPhase.Running && t.TaskId == taskId);
+    private static bool IsOutstanding(RunState state, string taskId) => RunProcessor.IsOutstanding(state, taskId);
 
     /// <summary>Applies a node result, retrying through storage outages for as long as this process runs.</summary>
     private async Task ApplyWithRetryAsync(string runId, RunMessage result)
@@ -281,43 +281,88 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
         await DeleteAsync(execution).ConfigureAwait(false);
     }
 
-    private async Task RenewAsync(Execution execution, CancellationToken cancellationToken)
+    private async Task RenewAsync(Execution execution, WorkItem item, CancellationToken cancellationToken)
     {
-        var every = _options.StorageProvider.WorkItemQueueVisibilityTimeout / 2;
-        if (!await execution.IsSentAsync().ConfigureAwait(false))
+        try
         {
-            return;
-        }
+            if (execution.MessageId is null)
+            {
+                // Started here from this process's commit: hand it to the queue if it is still running by half the
+                // recovery age, before any host could take the run row's entry for abandoned work.
+                var handOffAfter = _options.RecoveryAge / 2;
+                while (!await HandOffAsync(execution, item, _options.StorageProvider.WorkItemQueueVisibilityTimeout, handOffAfter, cancellationToken).ConfigureAwait(false))
+                {
+                    handOffAfter = TimeSpan.FromSeconds(1);
+                }
+            }
 
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
+            var every = _options.StorageProvider.WorkItemQueueVisibilityTimeout / 2;
+            while (true)
             {
                 await Task.Delay(every, _time, cancellationToken).ConfigureAwait(false);
-                var receipt = await _hub.WorkItems.UpdateMessageAsync(execution.MessageId!, execution.PopReceipt!, visibilityTimeout: _options.StorageProvider.WorkItemQueueVisibilityTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
-                execution.PopReceipt = receipt.Value.PopReceipt;
+                try
+                {
+                    var receipt = await _hub.WorkItems.UpdateMessageAsync(execution.MessageId!, execution.PopReceipt!, visibilityTimeout: _options.StorageProvider.WorkItemQueueVisibilityTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    execution.PopReceipt = receipt.Value.PopReceipt;
+                }
+                catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
+                {
+                    LogRenewFailed(_logger, e, execution.MessageId!);
+                }
             }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                LogRenewFailed(_logger, e, execution.MessageId!);
-            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
         }
     }
 
-    private async Task DeleteAsync(Execution execution)
+    /// <summary>
+    /// Sends the work item of a node started here to the queue (invisible for <paramref name="visibility"/>) after
+    /// <paramref name="delay"/>, then drops its entry from the run row. False when the send failed (it is tried again).
+    /// </summary>
+    private async Task<bool> HandOffAsync(Execution execution, WorkItem item, TimeSpan visibility, TimeSpan delay, CancellationToken cancellationToken)
     {
-        if (!await execution.IsSentAsync().ConfigureAwait(false))
+        if (delay > TimeSpan.Zero)
         {
-            return;
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
         }
 
         try
         {
-            await _hub.WorkItems.DeleteMessageAsync(execution.MessageId!, execution.PopReceipt!).ConfigureAwait(false);
+            // Not cancelled midway: a message sent but never known here would run the node again when it turns visible.
+            var receipt = await _outbox.SendWorkItemAsync(item, visibility, CancellationToken.None).ConfigureAwait(false);
+            execution.MessageId = receipt.MessageId;
+            execution.PopReceipt = receipt.PopReceipt;
+        }
+        catch (Exception e) when (e is RequestFailedException or HttpRequestException or IOException)
+        {
+            LogHandOffFailed(_logger, e, item.RunId, item.TaskId);
+            return false;
+        }
+
+        try
+        {
+            await _processor.ReleaseHeldAsync(item.RunId, execution.OutboxKey!, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The entry stays; after the recovery age it is dispatched again and the repeat is skipped or ignored.
+            LogHandOffFailed(_logger, e, item.RunId, item.TaskId);
+        }
+
+        return true;
+    }
+
+    private async Task DeleteAsync(Execution execution)
+    {
+        if (execution.MessageId is null)
+        {
+            return; // Never queued: the result commit dropped its outbox entry.
+        }
+
+        try
+        {
+            await _hub.WorkItems.DeleteMessageAsync(execution.MessageId, execution.PopReceipt!).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status is 404 or 400)
         {
@@ -325,20 +370,22 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
         }
     }
 
-    private async Task ReleaseAsync(Execution execution)
+    /// <summary>Makes an interrupted node's work available to another host at once.</summary>
+    private async Task ReleaseAsync(Execution execution, WorkItem item)
     {
-        if (!await execution.IsSentAsync().ConfigureAwait(false))
+        if (execution.MessageId is null)
         {
+            await HandOffAsync(execution, item, TimeSpan.Zero, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
             return;
         }
 
         try
         {
-            await _hub.WorkItems.UpdateMessageAsync(execution.MessageId!, execution.PopReceipt!, visibilityTimeout: TimeSpan.Zero).ConfigureAwait(false);
+            await _hub.WorkItems.UpdateMessageAsync(execution.MessageId, execution.PopReceipt!, visibilityTimeout: TimeSpan.Zero).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            LogRenewFailed(_logger, e, execution.MessageId!);
+            LogRenewFailed(_logger, e, execution.MessageId);
         }
     }
 
@@ -355,31 +402,28 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
 
     private sealed class Execution
     {
-        private readonly Task<Response<SendReceipt>>? _sending;
-
         /// <summary>A work item received from the queue.</summary>
-        public Execution(WorkItem? item, string messageId, string popReceipt, long dequeueCount, string? body)
+        public Execution(string messageId, string popReceipt, long dequeueCount, string body)
         {
-            Item = item;
             MessageId = messageId;
             PopReceipt = popReceipt;
             DequeueCount = dequeueCount;
             Body = body;
         }
 
-        /// <summary>
-        /// A node this process started from its own commit. It executes at once while its (invisible) message is still
-        /// being sent: the committed outbox entry already makes it durable, so the send is off the critical path.
-        /// </summary>
-        public Execution(WorkItem item, Task<Response<SendReceipt>> sending)
+        /// <summary>A node this process started from its own commit, vouched for by the outbox entry <paramref name="outboxKey"/>.</summary>
+        public Execution(WorkItem item, string outboxKey)
         {
             Item = item;
-            _sending = sending;
+            OutboxKey = outboxKey;
         }
 
         public WorkItem? Item { get; }
 
-        public string? MessageId { get; private set; }
+        public string? OutboxKey { get; }
+
+        /// <summary>The queue message, once there is one (for a node started here: once handed off).</summary>
+        public string? MessageId { get; set; }
 
         public string? PopReceipt { get; set; }
 
@@ -388,27 +432,6 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
         public string? Body { get; }
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        /// <summary>Waits for the message to be sent; false when sending failed (recovery re-dispatches the outbox entry).</summary>
-        public async Task<bool> IsSentAsync()
-        {
-            if (MessageId is not null)
-            {
-                return true;
-            }
-
-            try
-            {
-                var receipt = (await _sending!.ConfigureAwait(false)).Value;
-                MessageId = receipt.MessageId;
-                PopReceipt ??= receipt.PopReceipt;
-                return true;
-            }
-            catch (Exception e) when (e is RequestFailedException or HttpRequestException or IOException or OperationCanceledException)
-            {
-                return false;
-            }
-        }
     }
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Receiving work items failed; retrying")]
@@ -425,4 +448,7 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
 
     [LoggerMessage(EventId = 3105, Level = LogLevel.Debug, Message = "Renewing or releasing work item {MessageId} failed")]
     private static partial void LogRenewFailed(ILogger logger, Exception exception, string messageId);
+
+    [LoggerMessage(EventId = 3106, Level = LogLevel.Warning, Message = "Handing node task {TaskId} of run {RunId} to the work-item queue failed")]
+    private static partial void LogHandOffFailed(ILogger logger, Exception exception, string runId, string taskId);
 }

@@ -69,7 +69,7 @@ internal sealed partial class RunProcessor
             return existing is null ? throw new RunAlreadyExistsException(runId) : (existing.State, false);
         }
 
-        await AfterCommitAsync(record, outbox, [.. transition.Events], cancellationToken).ConfigureAwait(false);
+        await AfterCommitAsync(record, [], outbox, [.. transition.Events], cancellationToken).ConfigureAwait(false);
         return (record.State, true);
     }
 
@@ -106,14 +106,15 @@ internal sealed partial class RunProcessor
                 }
 
                 // Entries another writer committed recently are its to dispatch; older ones are taken over (it died).
-                var carried = record.Undispatched.ToList();
+                // A node whose result is now applied needs its entry no more.
+                var carried = record.Undispatched.Where(e => e.Effect is not RunNode n || IsOutstanding(state, n.TaskId)).ToList();
                 var takeOver = carried.Where(e => IsAbandoned(e, now)).ToList();
                 var changed = transitions.Where(t => t.Changed).ToList();
                 if (changed.Count == 0)
                 {
                     if (takeOver.Count > 0)
                     {
-                        await DispatchAsync(record, takeOver, cancellationToken).ConfigureAwait(false);
+                        await DispatchAsync(record, takeOver, mayHold: false, cancellationToken).ConfigureAwait(false);
                     }
 
                     return (transitions, record.State);
@@ -123,7 +124,7 @@ internal sealed partial class RunProcessor
                 var fresh = BuildOutbox(record.State, changed, now);
                 var events = changed.SelectMany(t => t.Events).ToList();
                 var committed = await _store.CommitAsync(record, state, events, [.. carried, .. fresh], now, cancellationToken).ConfigureAwait(false);
-                await AfterCommitAsync(committed, [.. takeOver, .. fresh], events, cancellationToken).ConfigureAwait(false);
+                await AfterCommitAsync(committed, takeOver, fresh, events, cancellationToken).ConfigureAwait(false);
                 return (transitions, committed.State);
             }
             catch (RunConflictException) when (attempt < MaxConflictRetries)
@@ -158,8 +159,14 @@ internal sealed partial class RunProcessor
             var abandoned = record.Outbox.Where(e => IsAbandoned(e, now)).ToList();
             if (abandoned.Count > 0)
             {
-                LogRecovering(_logger, runId, abandoned.Count);
-                await _dispatcher.DispatchAsync(record, abandoned, cancellationToken).ConfigureAwait(false);
+                // A node whose result was applied meanwhile is not run again; its entry is just removed.
+                var redo = abandoned.Where(e => e.Effect is not RunNode n || IsOutstanding(record.State, n.TaskId)).ToList();
+                LogRecovering(_logger, runId, redo.Count);
+                if (redo.Count > 0)
+                {
+                    await _dispatcher.DispatchAsync(record, redo, mayHold: false, cancellationToken).ConfigureAwait(false);
+                }
+
                 record = await _store.RemoveFromOutboxAsync(record, abandoned.Select(e => e.Key).ToHashSet(StringComparer.Ordinal), now, cancellationToken).ConfigureAwait(false);
             }
 
@@ -171,6 +178,24 @@ internal sealed partial class RunProcessor
             Cache.Remove(runId);
         }
     }
+
+    /// <summary>
+    /// Removes a node's outbox entry from the run row once the node, started here without a queue message, has been
+    /// handed to the work-item queue (it ran long, or this process is stopping): the message now vouches for it.
+    /// </summary>
+    public async Task ReleaseHeldAsync(string runId, string key, CancellationToken cancellationToken)
+    {
+        using (await _locks.AcquireAsync(runId, cancellationToken).ConfigureAwait(false))
+        {
+            Cache.Get(runId)?.Dispatched.Add(key);
+        }
+
+        await RemoveAsync(runId, new HashSet<string>(StringComparer.Ordinal) { key }).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether the run still waits for the result of the node execution <paramref name="taskId"/>.</summary>
+    public static bool IsOutstanding(RunState state, string taskId) =>
+        !state.Status.IsTerminal() && state.Tokens.Any(t => t.Phase == TokenPhase.Running && t.TaskId == taskId);
 
     /// <summary>The run's state if this process holds it in memory (possibly stale when other hosts share the hub).</summary>
     public RunState? TryGetCached(string runId) => Cache.Get(runId)?.State;
@@ -244,12 +269,17 @@ internal sealed partial class RunProcessor
         return outbox;
     }
 
-    private async Task AfterCommitAsync(RunRecord committed, List<OutboxEntry> mine, IReadOnlyList<RunEvent> events, CancellationToken cancellationToken)
+    private async Task AfterCommitAsync(RunRecord committed, List<OutboxEntry> takenOver, List<OutboxEntry> fresh, IReadOnlyList<RunEvent> events, CancellationToken cancellationToken)
     {
         Cache.Set(committed);
-        if (mine.Count > 0)
+        if (takenOver.Count > 0)
         {
-            await DispatchAsync(committed, mine, cancellationToken).ConfigureAwait(false);
+            await DispatchAsync(committed, takenOver, mayHold: false, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (fresh.Count > 0)
+        {
+            await DispatchAsync(committed, fresh, mayHold: true, cancellationToken).ConfigureAwait(false);
         }
 
         if (_changed.TryRemove(committed.RunId, out var waiters))
@@ -267,14 +297,19 @@ internal sealed partial class RunProcessor
         }
     }
 
-    private async Task DispatchAsync(RunRecord record, IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken)
+    private async Task DispatchAsync(RunRecord record, IReadOnlyList<OutboxEntry> entries, bool mayHold, CancellationToken cancellationToken)
     {
         try
         {
-            await _dispatcher.DispatchAsync(record, entries, cancellationToken).ConfigureAwait(false);
-            var keys = entries.Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
-            record.Dispatched.UnionWith(keys);
-            ScheduleRemoval(record.RunId, keys);
+            var held = await _dispatcher.DispatchAsync(record, entries, mayHold, cancellationToken).ConfigureAwait(false);
+
+            // Held entries stay in the row (carried by later commits) until their node's result drops them.
+            var keys = entries.Select(e => e.Key).Where(k => held is null || !held.Contains(k)).ToHashSet(StringComparer.Ordinal);
+            if (keys.Count > 0)
+            {
+                record.Dispatched.UnionWith(keys);
+                ScheduleRemoval(record.RunId, keys);
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {

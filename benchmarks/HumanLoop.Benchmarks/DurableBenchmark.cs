@@ -42,12 +42,17 @@ public static class DurableBenchmark
         .AddEdge("publish", HumanLoop.Graphs.Graph.End)
         .Compile();
 
-    /// <summary>Runs the benchmark: <c>durable [runs] [concurrency]</c>; the last line printed is one JSON object.</summary>
+    /// <summary>
+    /// Runs the benchmark: <c>durable [runs] [concurrency] [--no-subscriber]</c>; the last line printed is one JSON
+    /// object. By default an external subscriber drains the human-task queue, as a hub with a queue channel has.
+    /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
+        bool subscribe = !args.Contains("--no-subscriber", StringComparer.Ordinal);
+        args = [.. args.Where(a => a != "--no-subscriber")];
         int runs = args.Length > 1 && int.TryParse(args[1], CultureInfo.InvariantCulture, out var n) ? n : 2_000;
         int concurrency = args.Length > 2 && int.TryParse(args[2], CultureInfo.InvariantCulture, out var c) ? c : 8;
-        await using var host = await DurableBenchmarkHost.StartAsync(Graph);
+        await using var host = await DurableBenchmarkHost.StartAsync(subscribe, Graph);
         var approve = JsonSerializer.SerializeToElement("approve", HumanLoopJsonContext.Default.String);
         var input = Graph.ToJson(new Article("durable human steps"));
         var responseTimes = new ConcurrentBag<(long Start, long End)>();
@@ -121,8 +126,11 @@ public static class DurableBenchmark
         Console.WriteLine($"durable: {runs} review workflows (draft -> approval -> publish -> END), {concurrency} in flight, one host, Azurite");
         Console.WriteLine($"  {responsesPerSecond:N0} human responses applied/s, response-to-next-node p50 {p50:N1} ms, p99 {p99:N1} ms, {runs / clock.Elapsed.TotalSeconds:N0} workflows/s");
         Console.WriteLine($"  storage transactions: {perRun:N1} per workflow run ({transactions})");
+        Console.WriteLine(subscribe
+            ? $"  human-task notices drained by a subscriber: {host.NoticesConsumed:N0} (its receives and deletes are not counted above)"
+            : "  no subscriber: human-task notices pile up in the queue");
         Console.WriteLine(FormattableString.Invariant(
-            $"{{\"scenario\":\"durable\",\"runs\":{runs},\"concurrency\":{concurrency},\"responsesPerSecond\":{responsesPerSecond:F0},\"latencyP50Ms\":{p50:F1},\"latencyP99Ms\":{p99:F1},\"workflowsPerSecond\":{runs / clock.Elapsed.TotalSeconds:F0},\"storageTransactionsPerRun\":{perRun:F1}}}"));
+            $"{{\"scenario\":\"durable\",\"runs\":{runs},\"concurrency\":{concurrency},\"subscriber\":{(subscribe ? "true" : "false")},\"responsesPerSecond\":{responsesPerSecond:F0},\"latencyP50Ms\":{p50:F1},\"latencyP99Ms\":{p99:F1},\"workflowsPerSecond\":{runs / clock.Elapsed.TotalSeconds:F0},\"storageTransactionsPerRun\":{perRun:F1}}}"));
         return 0;
     }
 }

@@ -4,6 +4,8 @@ using HumanLoop.Durable.Client;
 using HumanLoop.Durable.DependencyInjection;
 using HumanLoop.Durable.Runs;
 using HumanLoop.Durable.Storage;
+using HumanLoop.Durable.TaskHub;
+using Azure.Storage.Queues;
 using HumanLoop.Graphs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -18,13 +20,21 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
     private readonly IHost _host;
     private readonly string _dataFolder;
 
-    private DurableBenchmarkHost(AzuriteLauncher azurite, IHost host, string dataFolder, StorageTransactionCounter counter)
+    private readonly CancellationTokenSource _stopSubscriber = new();
+    private readonly Task? _subscriber;
+    private long _noticesConsumed;
+
+    private DurableBenchmarkHost(AzuriteLauncher azurite, IHost host, string dataFolder, StorageTransactionCounter counter, QueueClient? humanTasks)
     {
         _azurite = azurite;
         _host = host;
         _dataFolder = dataFolder;
         Counter = counter;
+        _subscriber = humanTasks is null ? null : DrainAsync(humanTasks, _stopSubscriber.Token);
     }
+
+    /// <summary>Human-task notices the subscriber received and deleted (its calls are not counted as the host's).</summary>
+    public long NoticesConsumed => Interlocked.Read(ref _noticesConsumed);
 
     public StorageTransactionCounter Counter { get; }
 
@@ -32,7 +42,9 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
 
     internal RunProcessor Processor => _host.Services.GetRequiredService<RunProcessor>();
 
-    public static async Task<DurableBenchmarkHost> StartAsync(params CompiledGraph[] graphs)
+    /// <param name="subscribe">Whether an external system (in this process, its calls not counted) drains <c>{hub}-human-tasks</c>.</param>
+    /// <param name="graphs">The graphs the host runs.</param>
+    public static async Task<DurableBenchmarkHost> StartAsync(bool subscribe, params CompiledGraph[] graphs)
     {
         var dataFolder = Path.Combine(Path.GetTempPath(), "humanloop-bench-" + Guid.NewGuid().ToString("N"));
         var clock = Stopwatch.StartNew();
@@ -41,11 +53,12 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
         var counter = new StorageTransactionCounter();
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        string hubName = "Bench" + Guid.NewGuid().ToString("N")[..8];
         var hub = builder.Services.AddDurableHumanLoop(o =>
         {
             o.StorageConnectionString = azurite.ConnectionString;
             o.StorageClientSettings = new StorageClientSettings { PerCallPolicy = counter };
-            o.HubName = "Bench" + Guid.NewGuid().ToString("N")[..8];
+            o.HubName = hubName;
         });
         foreach (var graph in graphs)
         {
@@ -54,11 +67,21 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
 
         var host = builder.Build();
         await host.StartAsync();
-        return new DurableBenchmarkHost(azurite, host, dataFolder, counter);
+
+        // An external system subscribed to the task queue, as a hub with a queue channel has: it keeps the queue drained.
+        var humanTasks = subscribe ? new QueueClient(azurite.ConnectionString, new TaskHubNames(hubName).HumanTasksQueue) : null;
+        return new DurableBenchmarkHost(azurite, host, dataFolder, counter, humanTasks);
     }
 
     public async ValueTask DisposeAsync()
     {
+        await _stopSubscriber.CancelAsync();
+        if (_subscriber is not null)
+        {
+            await _subscriber;
+        }
+
+        _stopSubscriber.Dispose();
         await _host.StopAsync();
         _host.Dispose();
         await _azurite.DisposeAsync();
@@ -68,6 +91,28 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
         }
         catch (IOException)
         {
+        }
+    }
+
+    private async Task DrainAsync(QueueClient queue, CancellationToken cancellationToken)
+    {
+        await queue.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var messages = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(1), cancellationToken)).Value;
+                await Task.WhenAll(messages.Select(m => queue.DeleteMessageAsync(m.MessageId, m.PopReceipt, CancellationToken.None)));
+                Interlocked.Add(ref _noticesConsumed, messages.Length);
+                if (messages.Length == 0)
+                {
+                    await Task.Delay(50, cancellationToken);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
     }
 

@@ -13,10 +13,11 @@ public sealed class ExecutionLog(TableClient table)
         await Table.AddEntityAsync(new TableEntity(runId, $"{node}-{Guid.NewGuid():N}") { ["Node"] = node, ["Pid"] = Environment.ProcessId }, cancellationToken);
     }
 
-    /// <summary>How many times each node of the run executed.</summary>
+    /// <summary>How many times each node of the run executed (empty before any node of the hub ran).</summary>
     public async Task<Dictionary<string, int>> CountAsync(string runId, CancellationToken cancellationToken)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        await Table.CreateIfNotExistsAsync(cancellationToken);
         await foreach (var row in Table.QueryAsync<TableEntity>(r => r.PartitionKey == runId, cancellationToken: cancellationToken))
         {
             var node = row.GetString("Node");

@@ -20,6 +20,41 @@ public static class TestGraphs
     /// <summary>Like <see cref="Review"/>, but the review times out after 1.5 s and takes a rejection by default.</summary>
     public static CompiledGraph<Doc> Timed { get; } = Build("timed", new TimeoutPolicy { After = TimeSpan.FromSeconds(1.5), OnTimeout = TimeoutAction.TakeDefault });
 
+    /// <summary>How many parallel branches <see cref="Wide"/> fans out to: more events in one transition than a table transaction holds.</summary>
+    public const int WideBranches = 120;
+
+    /// <summary>split -> <see cref="WideBranches"/> parallel nodes -> join -> END, with no human step.</summary>
+    public static CompiledGraph<Doc> Wide { get; } = BuildWide();
+
+    private static CompiledGraph<Doc> BuildWide()
+    {
+        var branches = Enumerable.Range(0, WideBranches).Select(i => $"b{i:D3}").ToArray();
+        var graph = new StateGraph<Doc>("wide", DocJson.Default.Doc)
+            .AddNode("split", async (s, ctx) =>
+            {
+                await Record(ctx);
+                return s;
+            })
+            .AddNode("join", async (s, ctx) =>
+            {
+                await Record(ctx);
+                return s with { Published = true };
+            })
+            .SetEntryPoint("split")
+            .AddFanOut("split", branches, "join")
+            .AddEdge("join", Graph.End);
+        foreach (var branch in branches)
+        {
+            graph.AddNode(branch, async (s, ctx) =>
+            {
+                await Record(ctx);
+                return s;
+            }).AddEdge(branch, "join");
+        }
+
+        return graph.Compile();
+    }
+
     private static CompiledGraph<Doc> Build(string name, TimeoutPolicy? timeout) =>
         new StateGraph<Doc>(name, DocJson.Default.Doc)
             .AddNode("draft", async (s, ctx) =>

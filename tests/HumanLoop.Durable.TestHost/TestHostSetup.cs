@@ -24,6 +24,7 @@ public static class TestHostSetup
                 configure?.Invoke(o);
             })
             .AddGraph(TestGraphs.Review)
-            .AddGraph(TestGraphs.Timed);
+            .AddGraph(TestGraphs.Timed)
+            .AddGraph(TestGraphs.Wide);
     }
 }
