@@ -20,6 +20,14 @@ public static class TestGraphs
     /// <summary>Like <see cref="Review"/>, but the review times out after 1.5 s and takes a rejection by default.</summary>
     public static CompiledGraph<Doc> Timed { get; } = Build("timed", new TimeoutPolicy { After = TimeSpan.FromSeconds(1.5), OnTimeout = TimeoutAction.TakeDefault });
 
+    /// <summary>Like <see cref="Review"/>, with reminders after 30 and 60 days and a deadline after 90 days that takes a rejection.</summary>
+    public static CompiledGraph<Doc> Quarterly { get; } = Build("quarterly", new TimeoutPolicy
+    {
+        Reminders = [TimeSpan.FromDays(30), TimeSpan.FromDays(60)],
+        After = TimeSpan.FromDays(90),
+        OnTimeout = TimeoutAction.TakeDefault,
+    });
+
     /// <summary>How many parallel branches <see cref="Wide"/> fans out to: more events in one transition than a table transaction holds.</summary>
     public const int WideBranches = 120;
 

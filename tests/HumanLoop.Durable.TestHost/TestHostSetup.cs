@@ -25,6 +25,7 @@ public static class TestHostSetup
             })
             .AddGraph(TestGraphs.Review)
             .AddGraph(TestGraphs.Timed)
-            .AddGraph(TestGraphs.Wide);
+            .AddGraph(TestGraphs.Wide)
+            .AddGraph(TestGraphs.Quarterly);
     }
 }

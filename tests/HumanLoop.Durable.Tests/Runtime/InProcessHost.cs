@@ -25,10 +25,19 @@ internal sealed class InProcessHost : IAsyncDisposable
 
     public ExecutionLog Executions => Services.GetRequiredService<ExecutionLog>();
 
-    public static async Task<InProcessHost> StartAsync(string connectionString, string hub, Action<DurableHumanLoopOptions>? configure = null, CancellationToken cancellationToken = default)
+    public static Task<InProcessHost> StartAsync(string connectionString, string hub, Action<DurableHumanLoopOptions>? configure = null, CancellationToken cancellationToken = default) =>
+        StartAsync(connectionString, hub, configure, time: null, cancellationToken);
+
+    /// <summary>Starts a host whose clock is <paramref name="time"/> (null: the system clock).</summary>
+    public static async Task<InProcessHost> StartAsync(string connectionString, string hub, Action<DurableHumanLoopOptions>? configure, TimeProvider? time, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning);
+        if (time is not null)
+        {
+            builder.Services.AddSingleton(time);
+        }
+
         builder.Services.AddTestHub(connectionString, hub, configure);
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
