@@ -16,6 +16,13 @@ public sealed class DurableTaskOptions : IValidatableObject
     [Required]
     public string HubName { get; set; } = TaskHubNames.DefaultHubName;
 
+    /// <summary>
+    /// Gets or sets how many nodes one host executes at once (<c>maxConcurrentActivityFunctions</c>: nodes are the
+    /// activities of a HumanLoop orchestration). Null keeps the runtime's default, 100.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int? MaxConcurrentActivityFunctions { get; set; }
+
     /// <summary>Gets or sets the <c>storageProvider</c> subsection.</summary>
     /// <value>The default is a <see cref="StorageProviderOptions"/> with every default.</value>
     [Required]

@@ -17,9 +17,10 @@ namespace HumanLoop.Durable.Configuration;
 ///   "extensions": {
 ///     "durableTask": {
 ///       "hubName": "HumanLoopHub",
+///       "maxConcurrentActivityFunctions": 100,
 ///       "storageProvider": { "partitionCount": 4, "maxQueuePollingInterval": "00:00:01" }
 ///     },
-///     "humanLoop": { "port": 7071, "azuriteDataFolder": ".azurite" }
+///     "humanLoop": { "port": 7071, "azuriteDataFolder": ".azurite", "publishHumanTasks": true, "recoveryAge": "00:00:10" }
 ///   }
 /// }
 /// </code>
@@ -148,6 +149,7 @@ public sealed class HostJsonSettings
                 {
                     const string P = "extensions.durableTask";
                     durableTask.HubName = reader.String(dt, "hubName", P) ?? durableTask.HubName;
+                    durableTask.MaxConcurrentActivityFunctions = reader.Int(dt, "maxConcurrentActivityFunctions", P) ?? durableTask.MaxConcurrentActivityFunctions;
                     if (reader.Object(dt, "storageProvider", P + ".storageProvider") is { } sp)
                     {
                         const string S = P + ".storageProvider";
@@ -166,18 +168,19 @@ public sealed class HostJsonSettings
                     const string H = "extensions.humanLoop";
                     humanLoop.Port = reader.Int(hl, "port", H) ?? humanLoop.Port;
                     humanLoop.AzuriteDataFolder = reader.String(hl, "azuriteDataFolder", H) ?? humanLoop.AzuriteDataFolder;
+                    humanLoop.PublishHumanTasks = reader.Bool(hl, "publishHumanTasks", H) ?? humanLoop.PublishHumanTasks;
+                    humanLoop.RecoveryAge = reader.TimeSpan(hl, "recoveryAge", H) ?? humanLoop.RecoveryAge;
+                    humanLoop.RecoverySweepInterval = reader.TimeSpan(hl, "recoverySweepInterval", H) ?? humanLoop.RecoverySweepInterval;
+                    humanLoop.TimerPollingInterval = reader.TimeSpan(hl, "timerPollingInterval", H) ?? humanLoop.TimerPollingInterval;
+                    humanLoop.TimerLookahead = reader.TimeSpan(hl, "timerLookahead", H) ?? humanLoop.TimerLookahead;
+                    humanLoop.ShutdownGracePeriod = reader.TimeSpan(hl, "shutdownGracePeriod", H) ?? humanLoop.ShutdownGracePeriod;
+                    humanLoop.RunCacheCapacity = reader.Int(hl, "runCacheCapacity", H) ?? humanLoop.RunCacheCapacity;
                 }
             }
 
-            problems.AddRange(OptionsValidator.Validate(durableTask, "extensions.durableTask"));
-            problems.AddRange(OptionsValidator.Validate(durableTask.StorageProvider, "extensions.durableTask.storageProvider"));
-            problems.AddRange(OptionsValidator.Validate(humanLoop, "extensions.humanLoop"));
-            if (problems.Count > 0)
-            {
-                throw new HostJsonException(sourcePath, problems);
-            }
-
-            return new HostJsonSettings(durableTask, humanLoop, sourcePath);
+            var settings = new HostJsonSettings(durableTask, humanLoop, sourcePath);
+            problems.AddRange(settings.Validate());
+            return problems.Count > 0 ? throw new HostJsonException(sourcePath, problems) : settings;
         }
     }
 
@@ -199,6 +202,15 @@ public sealed class HostJsonSettings
         var baseDirectory = SourcePath is null ? Environment.CurrentDirectory : Path.GetDirectoryName(SourcePath)!;
         return Path.GetFullPath(path, baseDirectory);
     }
+
+    /// <summary>Checks every value against its range (after overrides were bound over the file's values).</summary>
+    /// <returns>One message per problem, each starting with its host.json path; empty when all is well.</returns>
+    public IReadOnlyList<string> Validate() =>
+    [
+        .. OptionsValidator.Validate(DurableTask, "extensions.durableTask"),
+        .. OptionsValidator.Validate(DurableTask.StorageProvider, "extensions.durableTask.storageProvider"),
+        .. OptionsValidator.Validate(HumanLoop, "extensions.humanLoop"),
+    ];
 
     private static string RequireFile(string path)
     {
@@ -271,6 +283,28 @@ public sealed class HostJsonSettings
             }
 
             problems.Add($"{Key(path, name)}: expected a whole number, found {Describe(value)}");
+            return null;
+        }
+
+        public bool? Bool(JsonElement parent, string name, string path)
+        {
+            if (!TryGet(parent, name, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            // The Functions host also accepts "true" / "false" written as strings.
+            if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            {
+                return value.GetBoolean();
+            }
+
+            if (value.ValueKind == JsonValueKind.String && bool.TryParse(value.GetString(), out var flag))
+            {
+                return flag;
+            }
+
+            problems.Add($"{Key(path, name)}: expected true or false, found {Describe(value)}");
             return null;
         }
 

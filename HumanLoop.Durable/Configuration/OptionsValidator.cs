@@ -9,7 +9,13 @@ internal static class OptionsValidator
     public static List<string> Validate(object options, string path)
     {
         var results = new List<ValidationResult>();
-        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
+        var context = new ValidationContext(options);
+        if (!Validator.TryValidateObject(options, context, results, validateAllProperties: true) && options is IValidatableObject validatable)
+        {
+            // The validator skips an object's own rules once an attribute has failed; every problem is wanted at once.
+            results.AddRange(validatable.Validate(context).Where(r => !results.Any(x => x.ErrorMessage == r.ErrorMessage)));
+        }
+
         var problems = new List<string>(results.Count);
         foreach (var result in results)
         {

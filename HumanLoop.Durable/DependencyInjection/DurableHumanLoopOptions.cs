@@ -99,13 +99,22 @@ public sealed class DurableHumanLoopOptions
     /// <value>The default is true.</value>
     public bool PublishHumanTasks { get; set; } = true;
 
-    /// <summary>Copies the <c>extensions.durableTask</c> settings of a loaded host.json over these options.</summary>
+    /// <summary>Copies the <c>extensions.durableTask</c> settings and the runtime keys of <c>extensions.humanLoop</c> of a loaded host.json over these options.</summary>
     /// <param name="settings">The loaded settings.</param>
     public void ApplyHostJson(HostJsonSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         HubName = settings.DurableTask.HubName;
         StorageProvider = settings.DurableTask.StorageProvider.Clone();
+        MaxConcurrentNodes = settings.DurableTask.MaxConcurrentActivityFunctions ?? MaxConcurrentNodes;
+        var own = settings.HumanLoop;
+        PublishHumanTasks = own.PublishHumanTasks ?? PublishHumanTasks;
+        RecoveryAge = own.RecoveryAge ?? RecoveryAge;
+        RecoverySweepInterval = own.RecoverySweepInterval ?? RecoverySweepInterval;
+        TimerPollingInterval = own.TimerPollingInterval ?? TimerPollingInterval;
+        TimerLookahead = own.TimerLookahead ?? TimerLookahead;
+        ShutdownGracePeriod = own.ShutdownGracePeriod ?? ShutdownGracePeriod;
+        RunCacheCapacity = own.RunCacheCapacity ?? RunCacheCapacity;
     }
 
     internal TaskHubNames CreateNames() => new(HubName, StorageProvider.PartitionCount);

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using HumanLoop.Durable.Configuration;
 
 namespace HumanLoop.Functions.Hosting;
@@ -53,22 +52,7 @@ internal static class HostSettingsLoader
             throw new HostJsonException(hostJsonPath, [$"{AppSettings.HostJsonOverridePrefix}__extensions: {ex.Message}"]);
         }
 
-        var problems = new List<string>();
-        Validate(settings.DurableTask, "extensions.durableTask", problems);
-        Validate(settings.DurableTask.StorageProvider, "extensions.durableTask.storageProvider", problems);
-        Validate(settings.HumanLoop, "extensions.humanLoop", problems);
+        var problems = settings.Validate();
         return problems.Count == 0 ? settings : throw new HostJsonException(hostJsonPath, problems.Distinct().ToList());
-    }
-
-    // DurableTaskOptions checks the hub name itself (IValidatableObject).
-    private static void Validate(object options, string path, List<string> problems)
-    {
-        var results = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
-        {
-            problems.AddRange(results.Select(r => r.MemberNames.FirstOrDefault() is { } member
-                ? $"{path}.{char.ToLowerInvariant(member[0])}{member[1..]}: {r.ErrorMessage}"
-                : $"{path}: {r.ErrorMessage}"));
-        }
     }
 }

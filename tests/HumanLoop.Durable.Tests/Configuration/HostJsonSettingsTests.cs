@@ -32,6 +32,7 @@ public sealed class HostJsonSettingsTests
               "Extensions": {
                 "DurableTask": {
                   "HubName": "OrdersHub",
+                  "maxConcurrentActivityFunctions": 24,
                   "storageProvider": {
                     "PARTITIONCOUNT": 8,
                     "maxQueuePollingInterval": "00:00:30",
@@ -42,7 +43,11 @@ public sealed class HostJsonSettingsTests
                     "someDurableFunctionsKeyWeIgnore": true,
                   },
                 },
-                "humanLoop": { "port": 8080, "azuriteDataFolder": "/var/azurite" },
+                "humanLoop": {
+                  "port": 8080, "azuriteDataFolder": "/var/azurite", "publishHumanTasks": "false",
+                  "recoveryAge": "00:00:20", "recoverySweepInterval": "00:01:00", "timerPollingInterval": "00:00:00.5",
+                  "timerLookahead": "00:00:10", "shutdownGracePeriod": "00:00:30", "runCacheCapacity": 0,
+                },
               },
             }
             """;
@@ -60,6 +65,17 @@ public sealed class HostJsonSettingsTests
         Assert.Equal(8080, settings.HumanLoop.Port);
         Assert.Equal("/var/azurite", settings.HumanLoop.AzuriteDataFolder);
         Assert.Equal(new HumanLoop.Durable.TaskHub.TaskHubNames("OrdersHub", 8), settings.CreateTaskHubNames());
+
+        var options = new HumanLoop.Durable.DependencyInjection.DurableHumanLoopOptions();
+        options.ApplyHostJson(settings);
+        Assert.Equal(24, options.MaxConcurrentNodes);
+        Assert.False(options.PublishHumanTasks);
+        Assert.Equal(TimeSpan.FromSeconds(20), options.RecoveryAge);
+        Assert.Equal(TimeSpan.FromMinutes(1), options.RecoverySweepInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.TimerPollingInterval);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.TimerLookahead);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.ShutdownGracePeriod);
+        Assert.Equal(0, options.RunCacheCapacity);
     }
 
     [Fact]
@@ -76,9 +92,10 @@ public sealed class HostJsonSettingsTests
                     "maxQueuePollingInterval": "soon",
                     "controlQueueBatchSize": 0,
                     "maxDequeueCount": "many"
-                  }
+                  },
+                  "maxConcurrentActivityFunctions": 0
                 },
-                "humanLoop": { "port": 0, "azuriteDataFolder": "" }
+                "humanLoop": { "port": 0, "azuriteDataFolder": "", "publishHumanTasks": "sometimes", "recoveryAge": "02:00:00", "runCacheCapacity": -1 }
               }
             }
             """;
@@ -93,7 +110,11 @@ public sealed class HostJsonSettingsTests
         Assert.Contains(error.Problems, p => p.StartsWith("extensions.durableTask.storageProvider.maxDequeueCount:", StringComparison.Ordinal) && p.Contains("whole number", StringComparison.Ordinal));
         Assert.Contains(error.Problems, p => p.StartsWith("extensions.humanLoop.port:", StringComparison.Ordinal));
         Assert.Contains(error.Problems, p => p.StartsWith("extensions.humanLoop.azuriteDataFolder:", StringComparison.Ordinal));
-        Assert.Equal(7, error.Problems.Count);
+        Assert.Contains(error.Problems, p => p.StartsWith("extensions.durableTask.maxConcurrentActivityFunctions:", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("extensions.humanLoop.publishHumanTasks:", StringComparison.Ordinal) && p.Contains("true or false", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("extensions.humanLoop.recoveryAge:", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("extensions.humanLoop.runCacheCapacity:", StringComparison.Ordinal));
+        Assert.Equal(11, error.Problems.Count);
         Assert.Contains("/app/host.json", error.Message, StringComparison.Ordinal);
     }
 
@@ -168,5 +189,16 @@ public sealed class HostJsonSettingsTests
         Assert.Equal(defaults.DurableTask.StorageProvider.MaxDequeueCount, settings.DurableTask.StorageProvider.MaxDequeueCount);
         Assert.Equal(defaults.HumanLoop.Port, settings.HumanLoop.Port);
         Assert.Equal(defaults.HumanLoop.AzuriteDataFolder, settings.HumanLoop.AzuriteDataFolder);
+
+        // The runtime keys it spells out are the runtime's own defaults.
+        var runtimeDefaults = new HumanLoop.Durable.DependencyInjection.DurableHumanLoopOptions();
+        Assert.Equal(runtimeDefaults.MaxConcurrentNodes, settings.DurableTask.MaxConcurrentActivityFunctions);
+        Assert.Equal(runtimeDefaults.PublishHumanTasks, settings.HumanLoop.PublishHumanTasks);
+        Assert.Equal(runtimeDefaults.RecoveryAge, settings.HumanLoop.RecoveryAge);
+        Assert.Equal(runtimeDefaults.RecoverySweepInterval, settings.HumanLoop.RecoverySweepInterval);
+        Assert.Equal(runtimeDefaults.TimerPollingInterval, settings.HumanLoop.TimerPollingInterval);
+        Assert.Equal(runtimeDefaults.TimerLookahead, settings.HumanLoop.TimerLookahead);
+        Assert.Equal(runtimeDefaults.ShutdownGracePeriod, settings.HumanLoop.ShutdownGracePeriod);
+        Assert.Equal(runtimeDefaults.RunCacheCapacity, settings.HumanLoop.RunCacheCapacity);
     }
 }
