@@ -1,3 +1,5 @@
+using HumanLoop.Functions.Http;
+
 namespace HumanLoop.Functions.Api;
 
 /// <summary>Builds the absolute management links of a run from the request that started or asked about it.</summary>
@@ -6,19 +8,25 @@ internal static class ManagementUris
     /// <summary>The route prefix of Durable Functions' instance management API.</summary>
     public const string InstancesPath = "/runtime/webhooks/durabletask/instances";
 
-    public static string Status(HttpRequest request, string instanceId) =>
-        $"{BaseUri(request)}{InstancesPath}/{Uri.EscapeDataString(instanceId)}";
+    /// <summary>The run's status link; with the caller's API key as <c>code</c>, as Durable Functions' links carry theirs.</summary>
+    public static string Status(HttpRequest request, string instanceId) => Instance(request, instanceId) + Code(request, '?');
 
     public static HttpManagementPayload For(HttpRequest request, string instanceId)
     {
-        var instance = Status(request, instanceId);
+        var instance = Instance(request, instanceId);
         return new HttpManagementPayload(
             instanceId,
-            instance,
-            instance + "/raiseEvent/{eventName}",
-            instance + "/terminate?reason={text}",
-            instance);
+            instance + Code(request, '?'),
+            instance + "/raiseEvent/{eventName}" + Code(request, '?'),
+            instance + "/terminate?reason={text}" + Code(request, '&'),
+            instance + Code(request, '?'));
     }
+
+    private static string Instance(HttpRequest request, string instanceId) =>
+        $"{BaseUri(request)}{InstancesPath}/{Uri.EscapeDataString(instanceId)}";
+
+    private static string Code(HttpRequest request, char separator) =>
+        request.HttpContext.PresentedKey() is { } key ? $"{separator}{ApiKeyAuthentication.QueryName}={Uri.EscapeDataString(key)}" : string.Empty;
 
     private static string BaseUri(HttpRequest request) =>
         $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase.ToUriComponent()}";

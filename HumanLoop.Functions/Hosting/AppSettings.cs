@@ -15,6 +15,9 @@ internal static class AppSettings
     /// <summary>The largest request body accepted, in bytes (default 1 MiB).</summary>
     public const string MaxRequestBodyBytes = "HumanLoop:Http:MaxRequestBodyBytes";
 
+    /// <summary>The keys the HTTP API requires (comma-separated; unset: the API is open, as the Functions host is locally).</summary>
+    public const string ApiKeys = "HumanLoop:Http:ApiKeys";
+
     /// <summary>An explicit path to host.json; by default it is looked for from the current directory up, then next to the app.</summary>
     public const string HostJsonPath = "HumanLoop:HostJsonPath";
 

@@ -13,7 +13,7 @@ namespace HumanLoop.Functions.Hosting;
 /// line; Kestrel on port 7071 unless URLs are given; the task hub on Azure Storage (Azurite started when needed);
 /// the Durable Functions-style HTTP API with problem details and an OpenAPI document.
 /// </summary>
-internal static class HumanLoopWebApplication
+internal static partial class HumanLoopWebApplication
 {
     /// <summary>Builds the app without starting it.</summary>
     /// <param name="args">Command-line arguments (without the verb), such as <c>--urls http://0.0.0.0:8080</c>.</param>
@@ -36,15 +36,23 @@ internal static class HumanLoopWebApplication
         ConfigureKestrel(builder, hostSettings);
         var storage = ConfigureStorage(builder, hostSettings);
         ConfigureTaskHub(builder, hostSettings, storage);
-        ConfigureHttpApi(builder);
+        var apiKeys = ApiKeyAuthentication.ParseKeys(builder.Configuration[AppSettings.ApiKeys]);
+        ConfigureHttpApi(builder, apiKeys);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapOpenApi();
-        app.MapOrchestratorsApi();
-        app.MapInstancesApi();
-        app.MapHumanRequestsApi();
+        app.MapOrchestratorsApi().RequireAuthorization(ApiKeyAuthentication.Scheme);
+        app.MapInstancesApi().RequireAuthorization(ApiKeyAuthentication.Scheme);
+        app.MapHumanRequestsApi().RequireAuthorization(ApiKeyAuthentication.Scheme);
+        if (apiKeys.Count == 0)
+        {
+            LogOpenApi(app.Logger, AppSettings.ApiKeys.Replace(":", "__", StringComparison.Ordinal));
+        }
+
         return app;
     }
 
@@ -128,8 +136,9 @@ internal static class HumanLoopWebApplication
             SampleGraphs.ByName.Values.ToDictionary(s => s.Graph.Name, s => s.DefaultInput, StringComparer.OrdinalIgnoreCase)));
     }
 
-    private static void ConfigureHttpApi(WebApplicationBuilder builder)
+    private static void ConfigureHttpApi(WebApplicationBuilder builder, IReadOnlyList<string> apiKeys)
     {
+        builder.Services.AddApiKeys(apiKeys);
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier));
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
@@ -147,4 +156,7 @@ internal static class HumanLoopWebApplication
             return Task.CompletedTask;
         }));
     }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "The HTTP API accepts requests without a key; set {Setting} to require one")]
+    private static partial void LogOpenApi(ILogger logger, string setting);
 }
