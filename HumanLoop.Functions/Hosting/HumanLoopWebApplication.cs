@@ -153,6 +153,22 @@ internal static partial class HumanLoopWebApplication
         {
             document.Info.Title = "HumanLoop HTTP API";
             document.Info.Description = "Durable Functions' HTTP management API for HumanLoop runs, and the human task API.";
+            if (apiKeys.Count > 0)
+            {
+                document.Components ??= new Microsoft.OpenApi.OpenApiComponents();
+                document.Components.SecuritySchemes = new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>
+                {
+                    [ApiKeyAuthentication.Scheme] = new Microsoft.OpenApi.OpenApiSecurityScheme
+                    {
+                        Type = Microsoft.OpenApi.SecuritySchemeType.ApiKey,
+                        In = Microsoft.OpenApi.ParameterLocation.Header,
+                        Name = ApiKeyAuthentication.HeaderName,
+                        Description = $"One of the keys in {AppSettings.ApiKeys}; the '{ApiKeyAuthentication.QueryName}' query parameter works too.",
+                    },
+                };
+                document.Security = [new Microsoft.OpenApi.OpenApiSecurityRequirement { [new Microsoft.OpenApi.OpenApiSecuritySchemeReference(ApiKeyAuthentication.Scheme, document)] = [] }];
+            }
+
             return Task.CompletedTask;
         }));
     }

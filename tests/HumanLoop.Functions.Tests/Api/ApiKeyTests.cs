@@ -120,12 +120,18 @@ public sealed class ApiKeyTests(HumanLoopAppFixture fixture) : IAsyncLifetime, I
     }
 
     [Fact]
-    public async Task OpenApiDocument_NeedsNoKey()
+    public async Task OpenApiDocument_NeedsNoKey_AndDeclaresTheKeyScheme()
     {
         using var timeout = TestTimeout.Start();
 
         using var response = await _client.GetAsync("/openapi/v1.json", timeout.Token);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var document = await ApiClient.ReadJsonAsync(response, timeout.Token);
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
+        Assert.Equal("apiKey", scheme.GetProperty("type").GetString());
+        Assert.Equal("header", scheme.GetProperty("in").GetString());
+        Assert.Equal("x-functions-key", scheme.GetProperty("name").GetString());
+        Assert.True(document.GetProperty("security")[0].TryGetProperty("ApiKey", out _));
     }
 }
