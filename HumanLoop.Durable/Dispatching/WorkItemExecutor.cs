@@ -62,8 +62,7 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
 
     public bool TryReserve() => !_stopping && _slots.Wait(0, CancellationToken.None);
 
-    public void Start(WorkItem item, string outboxKey) =>
-        _ = RunAsync(new Execution(item, outboxKey));
+    public void Start(WorkItem item, string outboxKey) => Launch(new Execution(item, outboxKey));
 
     /// <summary>Receives work items until <paramref name="stoppingToken"/> fires, backing off while the queue is empty.</summary>
     public async Task ReceiveLoopAsync(CancellationToken stoppingToken)
@@ -103,7 +102,7 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
 
                 foreach (var message in messages)
                 {
-                    _ = RunAsync(new Execution(message.MessageId, message.PopReceipt, message.DequeueCount, message.Body.ToString()));
+                    Launch(new Execution(message.MessageId, message.PopReceipt, message.DequeueCount, message.Body.ToString()));
                 }
 
                 if (messages.Length > 0)
@@ -157,9 +156,18 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
 
     internal static TimeSpan Backoff(TimeSpan delay, TimeSpan max) => delay * 2 > max ? max : delay * 2;
 
-    private async Task RunAsync(Execution execution)
+    /// <summary>
+    /// Runs the execution on the thread pool: a node's synchronous part must not hold up the caller, which may be a
+    /// commit still holding its run's lock (and answering an HTTP request) or the receive loop.
+    /// </summary>
+    private void Launch(Execution execution)
     {
         _running.TryAdd(execution, 0);
+        _ = Task.Run(() => RunAsync(execution));
+    }
+
+    private async Task RunAsync(Execution execution)
+    {
         try
         {
             await ExecuteAsync(execution).ConfigureAwait(false);

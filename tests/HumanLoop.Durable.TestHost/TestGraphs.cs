@@ -28,6 +28,29 @@ public static class TestGraphs
         OnTimeout = TimeoutAction.TakeDefault,
     });
 
+    /// <summary>
+    /// draft -> review (approval) -> publish -> END, where publish blocks its thread (no await) until
+    /// <see cref="NodeGates.Open"/> is called for the run: a node whose synchronous part takes long.
+    /// </summary>
+    public static CompiledGraph<Doc> Gated { get; } = new StateGraph<Doc>("gated", DocJson.Default.Doc)
+        .AddNode("draft", s => s with { Draft = $"About {s.Topic}." })
+        .AddHumanNode("review", new ApprovalStep<Doc>
+        {
+            Prompt = s => $"Publish? {s.Draft}",
+            RequireReasonOnReject = false,
+            Apply = (s, a) => s with { Approved = a.Value.Approved, Reviewer = a.Respondent },
+        })
+        .AddNode("publish", (s, ctx) =>
+        {
+            NodeGates.Block(ctx.RunId);
+            return Task.FromResult(s with { Published = true });
+        })
+        .SetEntryPoint("draft")
+        .AddEdge("draft", "review")
+        .AddEdge("review", "publish")
+        .AddEdge("publish", Graph.End)
+        .Compile();
+
     /// <summary>How many parallel branches <see cref="Wide"/> fans out to: more events in one transition than a table transaction holds.</summary>
     public const int WideBranches = 120;
 

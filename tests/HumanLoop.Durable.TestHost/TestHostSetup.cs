@@ -26,6 +26,7 @@ public static class TestHostSetup
             .AddGraph(TestGraphs.Review)
             .AddGraph(TestGraphs.Timed)
             .AddGraph(TestGraphs.Wide)
-            .AddGraph(TestGraphs.Quarterly);
+            .AddGraph(TestGraphs.Quarterly)
+            .AddGraph(TestGraphs.Gated);
     }
 }

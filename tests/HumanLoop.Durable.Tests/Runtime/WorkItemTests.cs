@@ -44,6 +44,27 @@ public sealed class WorkItemTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task RespondAsync_NextNodeBlocksItsThread_ReturnsWithoutWaitingForTheNode()
+    {
+        using var timeout = TestTimeout.Start(60);
+        await using var host = await InProcessHost.StartAsync(Connection, AzuriteFixture.UniqueName("h"), cancellationToken: timeout.Token);
+        var runId = await host.Client.StartRunAsync("gated", TestRuns.Input(), cancellationToken: timeout.Token);
+        var request = await TestRuns.WaitForRequestAsync(host.Client, runId, timeout.Token);
+
+        // The answer's commit starts 'publish' in this process; that node holds its thread until the gate opens.
+        var outcome = await host.Client.RespondAsync(runId, request.Id, TestRuns.Approve, "user:ada", cancellationToken: timeout.Token);
+        await NodeGates.WaitUntilBlockedAsync(runId, timeout.Token);
+        var running = await host.Client.GetStatusAsync(runId, cancellationToken: timeout.Token);
+        NodeGates.Open(runId);
+        var final = await host.Client.WaitForCompletionAsync(runId, timeout.Token);
+
+        Assert.Equal(ResponseStatus.Accepted, outcome.Status);
+        Assert.Equal(RunStatus.Running, running!.RuntimeStatus);
+        Assert.Equal(RunStatus.Completed, final.RuntimeStatus);
+        Assert.True(final.Output!.Value.Deserialize(DocJson.Default.Doc)!.Published);
+    }
+
+    [Fact]
     public async Task LongNode_StartedByTheCommittingHost_IsHandedToTheQueueBeforeTheRecoveryAgeAndRunsOnce()
     {
         using var timeout = TestTimeout.Start(60);
