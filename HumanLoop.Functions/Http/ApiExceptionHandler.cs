@@ -1,4 +1,5 @@
 using Azure;
+using HumanLoop.Durable.Client;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
@@ -22,6 +23,9 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "Invalid request", bad.Message),
+
+            // A run of a graph this host does not have (it was removed, or another app shares the hub): nothing is changed.
+            UnknownGraphException unknown => (StatusCodes.Status409Conflict, "Graph not registered", $"The run's graph '{unknown.Graph}' is not registered in this host, so it cannot apply changes to the run; the run is left as it was."),
             _ when IsStorageUnavailable(exception) =>
                 (StatusCodes.Status503ServiceUnavailable, "Storage unavailable", "The storage account did not answer; retry later."),
             _ => (StatusCodes.Status500InternalServerError, "Internal error", "The request failed unexpectedly; see the host's log."),
