@@ -9,7 +9,7 @@ internal static class ServeCommand
     /// <summary>Exit code for invalid configuration (sysexits EX_CONFIG).</summary>
     public const int ConfigError = 78;
 
-    /// <summary>Exit code when storage could not be reached or started (sysexits EX_UNAVAILABLE).</summary>
+    /// <summary>Exit code when storage could not be reached or started, or the port is taken (sysexits EX_UNAVAILABLE).</summary>
     public const int Unavailable = 69;
 
     /// <summary>Builds and runs the host.</summary>
@@ -39,6 +39,12 @@ internal static class ServeCommand
             catch (AzuriteStartException ex)
             {
                 await Console.Error.WriteLineAsync($"Could not start Azurite: {ex.Message}");
+                return Unavailable;
+            }
+            catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                await Console.Error.WriteLineAsync(
+                    $"Could not listen: {ex.Message} Is another host running? Stop it, or choose another port with --urls http://localhost:7072 or host.json's extensions.humanLoop.port.");
                 return Unavailable;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -76,6 +76,38 @@ public sealed class HostingTests(HumanLoopAppFixture app, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task Serve_PortHeldByAnotherProcess_Exits69WithAOneLineReason()
+    {
+        using var timeout = TestTimeout.Start();
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var errors = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(errors);
+        int exitCode;
+        try
+        {
+            exitCode = await ServeCommand.RunAsync(
+                [
+                    "serve", "--urls", $"http://127.0.0.1:{port}",
+                    "--AzureWebJobsStorage", app.ConnectionString,
+                    "--AzureFunctionsJobHost:extensions:durableTask:hubName", app.HubName,
+                    "--Logging:LogLevel:Default", "None",
+                ],
+                timeout.Token);
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+
+        Assert.Equal(ServeCommand.Unavailable, exitCode);
+        Assert.Contains($"127.0.0.1:{port}", errors.ToString(), StringComparison.Ordinal);
+        Assert.Contains("another port", errors.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Create_InvalidHubNameOverride_ThrowsHostJsonExceptionNamingTheKey()
     {
         var ex = Assert.Throws<HostJsonException>(() => HumanLoopAppFixture.StartApp(
