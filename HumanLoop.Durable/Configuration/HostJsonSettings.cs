@@ -231,6 +231,8 @@ public sealed class HostJsonSettings
     /// <summary>Reads typed values by case-insensitive key, recording a problem for every mistyped one.</summary>
     private sealed class SectionReader(List<string> problems)
     {
+        private delegate bool Parser<T>(JsonElement value, out T result);
+
         public JsonElement? Object(JsonElement parent, string name, string path)
         {
             if (!TryGet(parent, name, out var value) || value.ValueKind == JsonValueKind.Null)
@@ -247,85 +249,68 @@ public sealed class HostJsonSettings
             return value;
         }
 
-        public string? String(JsonElement parent, string name, string path)
+        public string? String(JsonElement parent, string name, string path) =>
+            TryRead<string>(parent, name, path, "a string", ParseString, out var text) ? text : null;
+
+        public int? Int(JsonElement parent, string name, string path) =>
+            TryRead<int>(parent, name, path, "a whole number", ParseInt, out var number) ? number : null;
+
+        public bool? Bool(JsonElement parent, string name, string path) =>
+            TryRead<bool>(parent, name, path, "true or false", ParseBool, out var flag) ? flag : null;
+
+        public TimeSpan? TimeSpan(JsonElement parent, string name, string path) =>
+            TryRead<TimeSpan>(parent, name, path, "a time span \"hh:mm:ss\"", ParseTimeSpan, out var span) ? span : null;
+
+        private static bool ParseString(JsonElement value, out string result)
         {
-            if (!TryGet(parent, name, out var value) || value.ValueKind == JsonValueKind.Null)
-            {
-                return null;
-            }
-
-            if (value.ValueKind != JsonValueKind.String)
-            {
-                problems.Add($"{Key(path, name)}: expected a string, found {Describe(value)}");
-                return null;
-            }
-
-            return value.GetString();
+            result = value.ValueKind == JsonValueKind.String ? value.GetString()! : string.Empty;
+            return value.ValueKind == JsonValueKind.String;
         }
 
-        public int? Int(JsonElement parent, string name, string path)
+        // The Functions host also accepts numbers written as strings ("4").
+        private static bool ParseInt(JsonElement value, out int result) =>
+            value.ValueKind == JsonValueKind.Number
+                ? value.TryGetInt32(out result)
+                : int.TryParse(value.ValueKind == JsonValueKind.String ? value.GetString() : null, NumberStyles.Integer, CultureInfo.InvariantCulture, out result);
+
+        // The Functions host also accepts "true" / "false" written as strings.
+        private static bool ParseBool(JsonElement value, out bool result)
         {
-            if (!TryGet(parent, name, out var value) || value.ValueKind == JsonValueKind.Null)
-            {
-                return null;
-            }
-
-            // The Functions host also accepts numbers written as strings ("4").
-            if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number))
-            {
-                return number;
-            }
-
-            if (value.ValueKind == JsonValueKind.String
-                && int.TryParse(value.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out number))
-            {
-                return number;
-            }
-
-            problems.Add($"{Key(path, name)}: expected a whole number, found {Describe(value)}");
-            return null;
-        }
-
-        public bool? Bool(JsonElement parent, string name, string path)
-        {
-            if (!TryGet(parent, name, out var value) || value.ValueKind == JsonValueKind.Null)
-            {
-                return null;
-            }
-
-            // The Functions host also accepts "true" / "false" written as strings.
             if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
             {
-                return value.GetBoolean();
+                result = value.GetBoolean();
+                return true;
             }
 
-            if (value.ValueKind == JsonValueKind.String && bool.TryParse(value.GetString(), out var flag))
-            {
-                return flag;
-            }
-
-            problems.Add($"{Key(path, name)}: expected true or false, found {Describe(value)}");
-            return null;
+            return bool.TryParse(value.ValueKind == JsonValueKind.String ? value.GetString() : null, out result);
         }
 
-        public TimeSpan? TimeSpan(JsonElement parent, string name, string path)
+        // "hh:mm:ss" (optionally "d.hh:mm:ss" and fractions); a bare number would silently mean days.
+        private static bool ParseTimeSpan(JsonElement value, out TimeSpan result)
         {
+            result = default;
+            var text = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+            return text is not null
+                && text.Contains(':', StringComparison.Ordinal)
+                && System.TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out result);
+        }
+
+        /// <summary>False when the key is absent or null, or (recording a problem) when its value does not parse.</summary>
+        private bool TryRead<T>(JsonElement parent, string name, string path, string expected, Parser<T> parse, out T result)
+        {
+            result = default!;
             if (!TryGet(parent, name, out var value) || value.ValueKind == JsonValueKind.Null)
             {
-                return null;
+                return false;
             }
 
-            // "hh:mm:ss" (optionally "d.hh:mm:ss" and fractions); a bare number would silently mean days.
-            var text = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-            if (text is not null
-                && text.Contains(':', StringComparison.Ordinal)
-                && System.TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span))
+            if (parse(value, out result))
             {
-                return span;
+                return true;
             }
 
-            problems.Add($"{Key(path, name)}: expected a time span \"hh:mm:ss\", found {Describe(value)}");
-            return null;
+            problems.Add($"{Key(path, name)}: expected {expected}, found {Describe(value)}");
+            return false;
         }
 
         private static string Key(string path, string name) => $"{path}.{name}";
