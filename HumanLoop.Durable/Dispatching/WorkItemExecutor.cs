@@ -197,11 +197,11 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
 
         // A duplicate (an outbox dispatched twice) or a result already applied: skip the node.
         var cached = _processor.TryGetCached(item.RunId);
-        if (cached is not null && !IsOutstanding(cached, item.TaskId))
+        if (cached is not null && !RunProcessor.IsOutstanding(cached, item.TaskId))
         {
             // The cache may be behind another host's commit: only a fresh read can show the task is really done.
             var current = await _processor.RefreshAsync(item.RunId, _abort.Token).ConfigureAwait(false);
-            if (current is null || !IsOutstanding(current, item.TaskId))
+            if (current is null || !RunProcessor.IsOutstanding(current, item.TaskId))
             {
                 await DeleteAsync(execution).ConfigureAwait(false);
                 return;
@@ -245,8 +245,6 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
 
         await DeleteAsync(execution).ConfigureAwait(false);
     }
-
-    private static bool IsOutstanding(RunState state, string taskId) => RunProcessor.IsOutstanding(state, taskId);
 
     /// <summary>Applies a node result, retrying through storage outages for as long as this process runs.</summary>
     private async Task ApplyWithRetryAsync(string runId, RunMessage result)
@@ -297,11 +295,13 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
             {
                 // Started here from this process's commit: hand it to the queue if it is still running by half the
                 // recovery age, before any host could take the run row's entry for abandoned work.
-                var handOffAfter = _options.RecoveryAge / 2;
-                while (!await HandOffAsync(execution, item, _options.StorageProvider.WorkItemQueueVisibilityTimeout, handOffAfter, cancellationToken).ConfigureAwait(false))
+                var wait = _options.RecoveryAge / 2;
+                do
                 {
-                    handOffAfter = TimeSpan.FromSeconds(1);
+                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                    wait = TimeSpan.FromSeconds(1);
                 }
+                while (!await HandOffAsync(execution, item, _options.StorageProvider.WorkItemQueueVisibilityTimeout).ConfigureAwait(false));
             }
 
             var every = _options.StorageProvider.WorkItemQueueVisibilityTimeout / 2;
@@ -325,16 +325,11 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
     }
 
     /// <summary>
-    /// Sends the work item of a node started here to the queue (invisible for <paramref name="visibility"/>) after
-    /// <paramref name="delay"/>, then drops its entry from the run row. False when the send failed (it is tried again).
+    /// Sends the work item of a node started here to the queue (invisible for <paramref name="visibility"/>), then drops
+    /// its entry from the run row. False when the send failed.
     /// </summary>
-    private async Task<bool> HandOffAsync(Execution execution, WorkItem item, TimeSpan visibility, TimeSpan delay, CancellationToken cancellationToken)
+    private async Task<bool> HandOffAsync(Execution execution, WorkItem item, TimeSpan visibility)
     {
-        if (delay > TimeSpan.Zero)
-        {
-            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
-        }
-
         try
         {
             // Not cancelled midway: a message sent but never known here would run the node again when it turns visible.
@@ -383,7 +378,7 @@ internal sealed partial class WorkItemExecutor : ILocalWorkSink, IDisposable
     {
         if (execution.MessageId is null)
         {
-            await HandOffAsync(execution, item, TimeSpan.Zero, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+            await HandOffAsync(execution, item, TimeSpan.Zero).ConfigureAwait(false);
             return;
         }
 

@@ -107,7 +107,7 @@ internal sealed partial class RunProcessor
 
                 // Entries another writer committed recently are its to dispatch; older ones are taken over (it died).
                 // A node whose result is now applied needs its entry no more.
-                var carried = record.Undispatched.Where(e => e.Effect is not RunNode n || IsOutstanding(state, n.TaskId)).ToList();
+                var carried = record.Undispatched.Where(e => IsStillWanted(e, state)).ToList();
                 var takeOver = carried.Where(e => IsAbandoned(e, now)).ToList();
                 var changed = transitions.Where(t => t.Changed).ToList();
                 if (changed.Count == 0)
@@ -160,7 +160,7 @@ internal sealed partial class RunProcessor
             if (abandoned.Count > 0)
             {
                 // A node whose result was applied meanwhile is not run again; its entry is just removed.
-                var redo = abandoned.Where(e => e.Effect is not RunNode n || IsOutstanding(record.State, n.TaskId)).ToList();
+                var redo = abandoned.Where(e => IsStillWanted(e, record.State)).ToList();
                 LogRecovering(_logger, runId, redo.Count);
                 if (redo.Count > 0)
                 {
@@ -228,6 +228,9 @@ internal sealed partial class RunProcessor
         Cache.Set(record);
         return record;
     }
+
+    /// <summary>False for a node entry whose result the run no longer waits for: running it again would be ignored.</summary>
+    private static bool IsStillWanted(OutboxEntry entry, RunState state) => entry.Effect is not RunNode n || IsOutstanding(state, n.TaskId);
 
     private bool IsAbandoned(OutboxEntry entry, DateTimeOffset now) => (entry.CommittedAt ?? DateTimeOffset.MinValue) < now - _recoveryAge;
 
