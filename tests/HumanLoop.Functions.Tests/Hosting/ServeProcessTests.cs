@@ -64,7 +64,7 @@ public sealed class ServeProcessTests(ITestOutputHelper output)
     {
         var info = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = RepositoryRoot(),
+            WorkingDirectory = RepositoryPaths.Root(),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -114,22 +114,9 @@ public sealed class ServeProcessTests(ITestOutputHelper output)
         // The test's own output folder ends in bin/{Configuration}/net10.0; the app is built to the same pattern.
         var tfmFolder = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = tfmFolder.Parent!.Name;
-        var path = Path.Combine(RepositoryRoot(), "HumanLoop.Functions", "bin", configuration, tfmFolder.Name, "HumanLoop.Functions.dll");
+        var path = Path.Combine(RepositoryPaths.Root(), "HumanLoop.Functions", "bin", configuration, tfmFolder.Name, "HumanLoop.Functions.dll");
         Assert.True(File.Exists(path), $"The app is not built at {path}.");
         return path;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "HumanLoop.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("HumanLoop.sln not found above the test folder.");
     }
 
     private static int FreePort()

@@ -1,5 +1,6 @@
 using HumanLoop.Durable.Configuration;
 using HumanLoop.Functions.Hosting;
+using HumanLoop.Functions.Tests.Infrastructure;
 
 namespace HumanLoop.Functions.Tests.Hosting;
 
@@ -12,24 +13,11 @@ public sealed class SettingsDocumentationTests
     [MemberData(nameof(AppSettingKeys))]
     public void LocalSettingsSample_ListsAndExplainsEverySettingTheAppReads(string key)
     {
-        var root = RepositoryRoot();
+        var root = RepositoryPaths.Root();
         var sample = LocalSettings.Load(Path.Combine(root, "local.settings.sample.json"));
         var environmentName = key.Replace(":", "__", StringComparison.Ordinal);
 
         Assert.True(sample.Values.ContainsKey(environmentName), $"local.settings.sample.json does not list {environmentName}.");
         Assert.Contains($"`{environmentName}`", File.ReadAllText(Path.Combine(root, "docs", "http-api.md")), StringComparison.Ordinal);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "HumanLoop.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The tests run outside the repository.");
     }
 }
