@@ -45,6 +45,33 @@ public abstract class CompiledGraph
     /// </summary>
     public abstract string? ValidateInput(JsonElement input);
 
+    /// <summary>
+    /// Checks an answer against a human node's rules, as the run machine will when it applies it: returns the message
+    /// to show when it is invalid, or <see langword="null"/> when it is valid. Channels call this before they deliver an
+    /// answer, so a person learns at once what is wrong.
+    /// </summary>
+    /// <param name="node">The human node.</param>
+    /// <param name="state">The state of the path that asks (validators may read it).</param>
+    /// <param name="answer">The raw answer.</param>
+    /// <exception cref="ArgumentException"><paramref name="node"/> is not a human node of this graph.</exception>
+    public string? CheckAnswer(string node, JsonElement state, JsonElement answer)
+    {
+        if (!IsHumanNode(node))
+        {
+            throw new ArgumentException($"'{node}' is not a human node of graph '{Name}'.", nameof(node));
+        }
+
+        try
+        {
+            return GetHumanNode(node).Check(state, answer).Error;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A validator that throws rejects the answer, as the run machine's own check does.
+            return $"The answer could not be checked: {e.Message}";
+        }
+    }
+
     /// <summary>Whether the node's retry policy retries <paramref name="exception"/>.</summary>
     public bool ShouldRetry(string node, Exception exception) => GetRetryPolicy(node).ShouldRetry(exception);
 

@@ -1,183 +1,403 @@
 using System.Text.Json;
-using Azure.Data.Tables;
-using HumanLoop.Durable.Dispatching;
 using HumanLoop.Durable.Graphs;
-using HumanLoop.Durable.Runs;
+using HumanLoop.Durable.HumanTasks;
+using HumanLoop.Durable.Orchestration;
+using HumanLoop.Durable.RunEvents;
+using HumanLoop.Durable.Serialization;
 using HumanLoop.Runs;
 using HumanLoop.Runtime;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 
 namespace HumanLoop.Durable.Client;
 
 /// <summary>
-/// The task hub's client. Start, respond and terminate apply their message directly (with ETag retries) so the caller
-/// learns the outcome at once; raised events go through the run's control queue, as in Durable Functions.
+/// HumanLoop's run operations on top of a Durable Functions <see cref="DurableTaskClient"/>: the Functions host's
+/// <c>[DurableClient]</c> when deployed, <see cref="EngineDurableTaskClient"/> when self-hosted. Runs are orchestration
+/// instances; answers are external events; the human-task and run-event tables add what the engine does not keep.
 /// </summary>
-internal sealed class DurableRunClient(RunStore store, RunProcessor processor, OutboxDispatcher outbox, IGraphCatalog graphs, TimeProvider time) : IDurableRunClient
+public sealed class DurableRunClient : IDurableRunClient
 {
-    private static readonly char[] ForbiddenIdChars = ['/', '\\', '#', '?', '|'];
+    private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan MaxPoll = TimeSpan.FromMilliseconds(100);
 
+    private readonly DurableTaskClient _client;
+    private readonly IGraphCatalog _graphs;
+    private readonly HumanTaskStore _tasks;
+    private readonly RunEventStore _events;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _responseTimeout;
+
+    /// <summary>Creates the client.</summary>
+    /// <param name="client">The engine's client.</param>
+    /// <param name="graphs">The registered graphs.</param>
+    /// <param name="tasks">The human-task store.</param>
+    /// <param name="events">The run-event store.</param>
+    /// <param name="time">The clock polls wait on.</param>
+    /// <param name="responseTimeout">How long <see cref="RespondAsync"/> waits for the run to apply an answer.</param>
+    public DurableRunClient(DurableTaskClient client, IGraphCatalog graphs, HumanTaskStore tasks, RunEventStore events, TimeProvider time, TimeSpan responseTimeout)
+    {
+        _client = client;
+        _graphs = graphs;
+        _tasks = tasks;
+        _events = events;
+        _time = time;
+        _responseTimeout = responseTimeout;
+    }
+
+    /// <inheritdoc/>
     public async Task<string> StartRunAsync(string graph, JsonElement input, StartRunOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(graph);
-        var compiled = graphs.Find(graph) ?? throw new UnknownGraphException(graph);
-        var runId = options?.RunId ?? Guid.NewGuid().ToString("N");
-        ValidateRunId(runId);
-        var (_, created) = await processor.CreateAsync(compiled, runId, input.Clone(), cancellationToken).ConfigureAwait(false);
-        if (!created && options?.DedupeExisting != true)
+        var compiled = _graphs.Find(graph) ?? throw new UnknownGraphException(graph);
+        if (options?.RunId is { } id && await _client.GetInstanceAsync(id, cancellationToken).ConfigureAwait(false) is not null)
         {
-            throw new RunAlreadyExistsException(runId);
+            return options.DedupeExisting ? id : throw new RunAlreadyExistsException(id);
         }
 
-        return runId;
+        return await _client.ScheduleNewOrchestrationInstanceAsync(
+            compiled.Name,
+            input,
+            new StartOrchestrationOptions(options?.RunId),
+            cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc/>
     public async Task RaiseEventAsync(string runId, string eventName, JsonElement data, string? respondent = null, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(eventName);
-        var run = await store.LoadAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
-        if (run.State.Status.IsTerminal())
+        var instance = await RequireAsync(runId, cancellationToken).ConfigureAwait(false);
+        if (instance.IsCompleted)
         {
-            throw new RunFinishedException(runId, run.State.Status);
+            throw new RunFinishedException(runId, ToRunStatus(instance.RuntimeStatus));
         }
 
-        var message = new HumanResponse(Guid.NewGuid().ToString("N"), eventName, data.Clone(), respondent ?? "external", "event");
-        await outbox.SendControlAsync(runId, message, cancellationToken).ConfigureAwait(false);
+        await _client.RaiseEventAsync(runId, eventName, data, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<ResponseOutcome> RespondAsync(string runId, string target, JsonElement answer, string respondent, string? channel = null, string? messageId = null, CancellationToken cancellationToken = default)
+    /// <inheritdoc/>
+    public async Task<ResponseOutcome> RespondAsync(
+        string runId,
+        string target,
+        JsonElement answer,
+        string respondent,
+        string? channel = null,
+        string? messageId = null,
+        CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(target);
-        ArgumentException.ThrowIfNullOrEmpty(respondent);
-        var message = new HumanResponse(messageId ?? Guid.NewGuid().ToString("N"), target, answer.Clone(), respondent, channel);
-        var (transitions, _) = await processor.ApplyAsync(runId, [message], cancellationToken).ConfigureAwait(false);
-        return transitions[0].Response!;
+        var instance = await RequireAsync(runId, cancellationToken).ConfigureAwait(false);
+        var status = ReadCustomStatus(instance);
+        if (messageId is not null && status.Outcomes.FirstOrDefault(o => o.MessageId == messageId) is { } earlier)
+        {
+            return await ToOutcomeAsync(runId, earlier, status, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (instance.IsCompleted)
+        {
+            return new ResponseOutcome(ResponseStatus.RunFinished, $"Run '{runId}' has finished ({ToRunStatus(instance.RuntimeStatus)}); it takes no more answers.", null);
+        }
+
+        var open = status.Open.FirstOrDefault(r => string.Equals(r.Id, target, StringComparison.OrdinalIgnoreCase))
+            ?? status.Open.FirstOrDefault(r => string.Equals(r.Node, target, StringComparison.OrdinalIgnoreCase));
+        if (open is null && await RefuseAsync(instance, target, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (open is not null && await _tasks.GetAsync(runId, open.Id, cancellationToken).ConfigureAwait(false) is { State: { } state } task
+            && _graphs.Find(instance.Name) is { } graph && graph.IsHumanNode(task.Node)
+            && graph.CheckAnswer(task.Node, state, answer) is { } invalid)
+        {
+            return new ResponseOutcome(ResponseStatus.Rejected, invalid, ToRequest(task));
+        }
+
+        messageId ??= Guid.NewGuid().ToString("N");
+        var envelope = new ResponseEnvelope { MessageId = messageId, Target = open?.Id ?? target, Answer = answer, Respondent = respondent, Channel = channel };
+        await _client.RaiseEventAsync(
+            runId,
+            HumanLoopTaskNames.ResponseEvent,
+            JsonSerializer.SerializeToElement(envelope, DurableJsonContext.Default.ResponseEnvelope),
+            cancellationToken).ConfigureAwait(false);
+        return await WaitForOutcomeAsync(runId, messageId, open, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc/>
     public async Task<RunStatusInfo?> GetStatusAsync(string runId, StatusOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new StatusOptions();
-        var run = await store.LoadAsync(runId, cancellationToken).ConfigureAwait(false);
-        if (run is null)
+        var instance = await _client.GetInstanceAsync(runId, getInputsAndOutputs: options.ShowInput || options.ShowOutput, cancellationToken).ConfigureAwait(false);
+        if (instance is null)
         {
             return null;
         }
 
-        IReadOnlyList<RunEvent>? history = options.ShowHistory
-            ? await store.GetEventsAsync(runId, 0, int.MaxValue, cancellationToken).ConfigureAwait(false)
-            : null;
-        return ToStatus(run, options, history);
+        var info = ToInfo(instance, options);
+        return options.ShowHistory
+            ? info with { History = await _events.ReadAsync(runId, 0, int.MaxValue, cancellationToken).ConfigureAwait(false) }
+            : info;
     }
 
+    /// <inheritdoc/>
     public async Task<RunQueryResult> QueryAsync(RunQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var filter = TableClient.CreateQueryFilter($"RowKey eq {RunStore.RunRowKey}");
-        if (query.Statuses is { Count: > 0 } statuses)
+        var filter = new OrchestrationQuery
         {
-            filter += " and (" + string.Join(" or ", statuses.Select(s => TableClient.CreateQueryFilter($"Status eq {s.ToString()}"))) + ")";
+            Statuses = query.Statuses?.Select(ToRuntimeStatus).ToList(),
+            CreatedFrom = query.CreatedFrom,
+            CreatedTo = query.CreatedTo,
+            InstanceIdPrefix = query.InstanceIdPrefix,
+            PageSize = query.PageSize,
+            ContinuationToken = query.ContinuationToken,
+            FetchInputsAndOutputs = true,
+        };
+        await foreach (var page in _client.GetAllInstancesAsync(filter).AsPages(query.ContinuationToken, query.PageSize).WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            var runs = page.Values
+                .Where(m => query.Graph is null || string.Equals(m.Name, query.Graph, StringComparison.OrdinalIgnoreCase))
+                .Select(m => ToInfo(m, new StatusOptions()))
+                .ToList();
+            return new RunQueryResult(runs, string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken);
         }
 
-        if (query.Graph is { } graph)
-        {
-            filter += " and " + TableClient.CreateQueryFilter($"Graph eq {graph}");
-        }
-
-        if (query.CreatedFrom is { } from)
-        {
-            filter += " and " + TableClient.CreateQueryFilter($"CreatedAt ge {from}");
-        }
-
-        if (query.CreatedTo is { } to)
-        {
-            filter += " and " + TableClient.CreateQueryFilter($"CreatedAt le {to}");
-        }
-
-        if (!string.IsNullOrEmpty(query.InstanceIdPrefix))
-        {
-            // Ids are ordered strings: the prefix range is [prefix, prefix + U+FFFF).
-            filter += " and " + TableClient.CreateQueryFilter($"PartitionKey ge {query.InstanceIdPrefix} and PartitionKey lt {query.InstanceIdPrefix + '\uffff'}");
-        }
-
-        var pageSize = Math.Clamp(query.PageSize, 1, 1000);
-        var (runs, token) = await store.QueryAsync(filter, pageSize, query.ContinuationToken, cancellationToken).ConfigureAwait(false);
-        var options = new StatusOptions { ShowInput = true, ShowOutput = true };
-        return new RunQueryResult([.. runs.Select(r => ToStatus(r, options, null))], token);
+        return new RunQueryResult([], null);
     }
 
+    /// <inheritdoc/>
     public async Task<bool> TerminateAsync(string runId, string reason, CancellationToken cancellationToken = default)
     {
-        var (transitions, _) = await processor.ApplyAsync(runId, [new TerminateRun(reason)], cancellationToken).ConfigureAwait(false);
-        return transitions[0].Changed;
-    }
-
-    public async Task<bool> PurgeAsync(string runId, CancellationToken cancellationToken = default)
-    {
-        var run = await store.LoadAsync(runId, cancellationToken).ConfigureAwait(false);
-        if (run is null)
+        var instance = await RequireAsync(runId, cancellationToken).ConfigureAwait(false);
+        if (instance.IsCompleted)
         {
             return false;
         }
 
-        if (!run.State.Status.IsTerminal())
-        {
-            throw new InvalidOperationException($"Run '{runId}' has not finished ({run.State.Status}); terminate it before purging.");
-        }
-
-        await store.DeleteAsync(runId, cancellationToken).ConfigureAwait(false);
-        processor.Forget(runId);
+        await _client.TerminateInstanceAsync(runId, new TerminateInstanceOptions { Output = reason }, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
+    /// <inheritdoc/>
+    public async Task<bool> PurgeAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        var instance = await _client.GetInstanceAsync(runId, cancellationToken).ConfigureAwait(false);
+        if (instance is null)
+        {
+            return false;
+        }
+
+        if (!instance.IsCompleted)
+        {
+            throw new InvalidOperationException($"Run '{runId}' is {ToRunStatus(instance.RuntimeStatus)}; only a finished run can be purged.");
+        }
+
+        var result = await _client.PurgeInstanceAsync(runId, cancellation: cancellationToken).ConfigureAwait(false);
+        await _events.DeleteAsync(runId, cancellationToken).ConfigureAwait(false);
+        return result.PurgedInstanceCount > 0;
+    }
+
+    /// <inheritdoc/>
     public async Task<RunStatusInfo> WaitForCompletionAsync(string runId, CancellationToken cancellationToken = default)
     {
-        var delay = TimeSpan.FromMilliseconds(50);
-        var options = new StatusOptions();
-        while (true)
-        {
-            // Subscribe before reading, so a commit between the read and the wait is not missed.
-            var changed = processor.WaitForChangeAsync(runId, cancellationToken);
-            var status = await GetStatusAsync(runId, options, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
-            if (status.RuntimeStatus.IsTerminal())
-            {
-                return status;
-            }
+        await _client.WaitForInstanceCompletionAsync(runId, cancellation: cancellationToken).ConfigureAwait(false);
+        return await GetStatusAsync(runId, cancellationToken: cancellationToken).ConfigureAwait(false)
+            ?? throw new RunNotFoundException(runId);
+    }
 
-            // Woken at once by a commit in this process; other hosts' commits are seen by polling, backing off to 1 s.
-            await Task.WhenAny(changed, Task.Delay(delay, time, cancellationToken)).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            delay = WorkItemExecutor.Backoff(delay, TimeSpan.FromSeconds(1));
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<RunEvent>> GetEventsAsync(string runId, long afterSequence = 0, int maxCount = 1000, CancellationToken cancellationToken = default) =>
+        _events.ReadAsync(runId, afterSequence, maxCount, cancellationToken);
+
+    /// <summary>Reads the custom status the graph orchestrator publishes; an instance that has not run yet has an empty one.</summary>
+    /// <param name="instance">The instance.</param>
+    public static RunCustomStatus ReadCustomStatus(OrchestrationMetadata instance)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        if (string.IsNullOrEmpty(instance.SerializedCustomStatus))
+        {
+            return new RunCustomStatus();
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(instance.SerializedCustomStatus, DurableJsonContext.Default.RunCustomStatus) ?? new RunCustomStatus();
+        }
+        catch (JsonException)
+        {
+            // Not one of ours (an orchestration that is not a graph); it has no human requests.
+            return new RunCustomStatus();
         }
     }
 
-    public Task<IReadOnlyList<RunEvent>> GetEventsAsync(string runId, long afterSequence = 0, int maxCount = 1000, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
-        return store.GetEventsAsync(runId, afterSequence, maxCount, cancellationToken);
-    }
+    private async Task<OrchestrationMetadata> RequireAsync(string runId, CancellationToken cancellationToken) =>
+        await _client.GetInstanceAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
 
-    private static void ValidateRunId(string runId)
+    /// <summary>Why an answer for a request that is not open is refused without reaching the run, or null to deliver it.</summary>
+    private async Task<ResponseOutcome?> RefuseAsync(OrchestrationMetadata instance, string target, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(runId) || runId.Length > 200 || runId.IndexOfAny(ForbiddenIdChars) >= 0 || runId.Any(char.IsControl))
+        var runId = instance.InstanceId;
+        if (await _tasks.GetAsync(runId, target, cancellationToken).ConfigureAwait(false) is { } byId)
         {
-            throw new ArgumentException($"'{runId}' is not a valid run id: use 1-200 characters without '/', '\\', '#', '?', '|' or control characters.", nameof(runId));
+            // Recorded open but no longer in the run's status: it closed a moment ago, and the run itself refuses it.
+            return Closed(byId);
         }
-    }
 
-    private static RunStatusInfo ToStatus(RunRecord run, StatusOptions options, IReadOnlyList<RunEvent>? history)
-    {
-        var state = run.State;
-        return new RunStatusInfo
+        var graph = _graphs.Find(instance.Name);
+        var node = graph?.Nodes.FirstOrDefault(n => string.Equals(n, target, StringComparison.OrdinalIgnoreCase));
+        if (graph is not null && (node is null || !graph.IsHumanNode(node)))
         {
-            InstanceId = state.RunId,
-            Name = state.Graph,
-            RuntimeStatus = state.Status,
-            CreatedTime = state.CreatedAt ?? run.UpdatedAt,
-            LastUpdatedTime = state.UpdatedAt ?? run.UpdatedAt,
-            Input = options.ShowInput ? state.Input : null,
-            Output = options.ShowOutput ? state.Output : null,
-            Error = state.Error,
-            OpenRequests = [.. state.OpenRequests],
-            History = history,
+            return new ResponseOutcome(ResponseStatus.UnknownRequest, $"Run '{runId}' has no request or human node '{target}'.", null);
+        }
+
+        // A node that asked before and is not asking now: its last request just closed. An answer for a node that has
+        // not asked yet is delivered, and the run keeps it until the node asks, as Durable Functions keeps events.
+        var tasks = await _tasks.ListAsync(new HumanTaskQuery { RunId = runId }, cancellationToken).ConfigureAwait(false);
+        var last = tasks.Where(t => string.Equals(t.Node, node ?? target, StringComparison.OrdinalIgnoreCase)).MaxBy(t => t.OpenedAt);
+        return last is null ? null : Closed(last);
+
+        static ResponseOutcome? Closed(HumanTaskRecord task) => task.Status switch
+        {
+            HumanRequestStatus.Open => null,
+            HumanRequestStatus.Accepted => new ResponseOutcome(ResponseStatus.AlreadyAnswered, $"Request '{task.RequestId}' was already answered by {task.Respondent ?? "someone"}.", ToRequest(task)),
+            _ => new ResponseOutcome(ResponseStatus.Expired, $"Request '{task.RequestId}' is no longer open ({task.Status}).", ToRequest(task)),
         };
     }
+
+    private async Task<ResponseOutcome> WaitForOutcomeAsync(string runId, string messageId, OpenRequestSummary? open, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var delay = FirstPoll;
+        while (true)
+        {
+            var instance = await _client.GetInstanceAsync(runId, cancellationToken).ConfigureAwait(false);
+            if (instance is not null)
+            {
+                var status = ReadCustomStatus(instance);
+                if (status.Outcomes.FirstOrDefault(o => o.MessageId == messageId) is { } outcome)
+                {
+                    return await ToOutcomeAsync(runId, outcome, status, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (instance.IsCompleted)
+                {
+                    return new ResponseOutcome(ResponseStatus.RunFinished, $"Run '{runId}' finished ({ToRunStatus(instance.RuntimeStatus)}) before it applied the answer.", null);
+                }
+            }
+
+            if (_time.GetElapsedTime(started) >= _responseTimeout)
+            {
+                return new ResponseOutcome(ResponseStatus.Buffered, "The answer was delivered; the run has not applied it yet.", open is null ? null : ToRequest(runId, open));
+            }
+
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxPoll.Ticks));
+        }
+    }
+
+    private async Task<ResponseOutcome> ToOutcomeAsync(string runId, ResponseOutcomeSummary outcome, RunCustomStatus status, CancellationToken cancellationToken)
+    {
+        HumanRequest? request = null;
+        if (outcome.RequestId is { } id)
+        {
+            request = status.Open.FirstOrDefault(r => r.Id == id) is { } open
+                ? ToRequest(runId, open)
+                : await _tasks.GetAsync(runId, id, cancellationToken).ConfigureAwait(false) is { } task ? ToRequest(task) : null;
+        }
+
+        return new ResponseOutcome(outcome.Status, outcome.Message, request);
+    }
+
+    private static RunStatusInfo ToInfo(OrchestrationMetadata instance, StatusOptions options)
+    {
+        var status = ToRunStatus(instance.RuntimeStatus);
+        JsonElement? input = null;
+        if (options.ShowInput && Parse(instance.SerializedInput) is { } rawInput)
+        {
+            input = RunContinuation.IsContinuation(rawInput)
+                ? rawInput.Deserialize(DurableJsonContext.Default.RunContinuation)?.State.Input
+                : rawInput;
+        }
+
+        var error = status switch
+        {
+            RunStatus.Failed => instance.FailureDetails?.ErrorMessage,
+            RunStatus.Terminated => Parse(instance.SerializedOutput) is { ValueKind: JsonValueKind.String } reason ? reason.GetString() : instance.SerializedOutput,
+            _ => null,
+        };
+        return new RunStatusInfo
+        {
+            InstanceId = instance.InstanceId,
+            Name = instance.Name,
+            RuntimeStatus = status,
+            CreatedTime = instance.CreatedAt,
+            LastUpdatedTime = instance.LastUpdatedAt,
+            Input = input,
+            Output = options.ShowOutput && status == RunStatus.Completed ? Parse(instance.SerializedOutput) : null,
+            Error = error,
+            OpenRequests = status.IsTerminal() ? [] : [.. ReadCustomStatus(instance).Open.Select(o => ToRequest(instance.InstanceId, o))],
+        };
+    }
+
+    private static JsonElement? Parse(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+
+    private static HumanRequest ToRequest(string runId, OpenRequestSummary open) => new()
+    {
+        Id = open.Id,
+        RunId = runId,
+        Node = open.Node,
+        TokenId = string.Empty,
+        Kind = open.Kind,
+        Prompt = open.Prompt,
+        Options = open.Options,
+        Assignees = open.Assignees,
+        EscalationLevel = open.EscalationLevel,
+        Attempts = open.Attempts,
+        OpenedAt = open.OpenedAt,
+    };
+
+    private static HumanRequest ToRequest(HumanTaskRecord task) => new()
+    {
+        Id = task.RequestId,
+        RunId = task.RunId,
+        Node = task.Node,
+        TokenId = string.Empty,
+        Kind = task.Kind,
+        Prompt = task.Prompt,
+        Options = task.Options,
+        Details = task.Details,
+        Assignees = task.Assignees,
+        Channel = task.Channel,
+        Status = task.Status,
+        MaxAttempts = task.MaxAttempts,
+        EscalationLevel = task.EscalationLevel,
+        OpenedAt = task.OpenedAt,
+        ClosedAt = task.ClosedAt,
+        Answer = task.Answer,
+        Respondent = task.Respondent,
+        LastError = task.LastError,
+    };
+
+    internal static RunStatus ToRunStatus(OrchestrationRuntimeStatus status) => status switch
+    {
+        OrchestrationRuntimeStatus.Pending => RunStatus.Pending,
+        OrchestrationRuntimeStatus.Completed => RunStatus.Completed,
+        OrchestrationRuntimeStatus.Failed => RunStatus.Failed,
+        OrchestrationRuntimeStatus.Terminated => RunStatus.Terminated,
+        _ => RunStatus.Running,
+    };
+
+    private static OrchestrationRuntimeStatus ToRuntimeStatus(RunStatus status) => status switch
+    {
+        RunStatus.Pending => OrchestrationRuntimeStatus.Pending,
+        RunStatus.Completed => OrchestrationRuntimeStatus.Completed,
+        RunStatus.Failed => OrchestrationRuntimeStatus.Failed,
+        RunStatus.Terminated => OrchestrationRuntimeStatus.Terminated,
+        _ => OrchestrationRuntimeStatus.Running,
+    };
 }

@@ -23,6 +23,17 @@ public sealed class DurableTaskOptions : IValidatableObject
     [Range(1, 10_000)]
     public int? MaxConcurrentActivityFunctions { get; set; }
 
+    /// <summary>Gets or sets how many orchestrations one host runs at once (<c>maxConcurrentOrchestratorFunctions</c>); null keeps the runtime default.</summary>
+    [Range(1, 10_000)]
+    public int? MaxConcurrentOrchestratorFunctions { get; set; }
+
+    /// <summary>Gets or sets whether orchestrations stay in memory between episodes (<c>extendedSessionsEnabled</c>); null keeps the runtime default.</summary>
+    public bool? ExtendedSessionsEnabled { get; set; }
+
+    /// <summary>Gets or sets how long an idle extended session is kept, in seconds (<c>extendedSessionIdleTimeoutInSeconds</c>); null keeps the runtime default.</summary>
+    [Range(1, 3600)]
+    public int? ExtendedSessionIdleTimeoutInSeconds { get; set; }
+
     /// <summary>Gets or sets the <c>storageProvider</c> subsection.</summary>
     /// <value>The default is a <see cref="StorageProviderOptions"/> with every default.</value>
     [Required]

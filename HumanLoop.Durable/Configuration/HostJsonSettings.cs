@@ -20,7 +20,7 @@ namespace HumanLoop.Durable.Configuration;
 ///       "maxConcurrentActivityFunctions": 100,
 ///       "storageProvider": { "partitionCount": 4, "maxQueuePollingInterval": "00:00:01" }
 ///     },
-///     "humanLoop": { "port": 7071, "azuriteDataFolder": ".azurite", "publishHumanTasks": true, "recoveryAge": "00:00:10" }
+///     "humanLoop": { "port": 7071, "azuriteDataFolder": ".azurite", "publishHumanTasks": true, "continueAsNewAfter": 100 }
 ///   }
 /// }
 /// </code>
@@ -150,6 +150,9 @@ public sealed class HostJsonSettings
                     const string P = "extensions.durableTask";
                     durableTask.HubName = reader.String(dt, "hubName", P) ?? durableTask.HubName;
                     durableTask.MaxConcurrentActivityFunctions = reader.Int(dt, "maxConcurrentActivityFunctions", P) ?? durableTask.MaxConcurrentActivityFunctions;
+                    durableTask.MaxConcurrentOrchestratorFunctions = reader.Int(dt, "maxConcurrentOrchestratorFunctions", P) ?? durableTask.MaxConcurrentOrchestratorFunctions;
+                    durableTask.ExtendedSessionsEnabled = reader.Bool(dt, "extendedSessionsEnabled", P) ?? durableTask.ExtendedSessionsEnabled;
+                    durableTask.ExtendedSessionIdleTimeoutInSeconds = reader.Int(dt, "extendedSessionIdleTimeoutInSeconds", P) ?? durableTask.ExtendedSessionIdleTimeoutInSeconds;
                     if (reader.Object(dt, "storageProvider", P + ".storageProvider") is { } sp)
                     {
                         const string S = P + ".storageProvider";
@@ -157,7 +160,8 @@ public sealed class HostJsonSettings
                         o.PartitionCount = reader.Int(sp, "partitionCount", S) ?? o.PartitionCount;
                         o.MaxQueuePollingInterval = reader.TimeSpan(sp, "maxQueuePollingInterval", S) ?? o.MaxQueuePollingInterval;
                         o.ControlQueueBatchSize = reader.Int(sp, "controlQueueBatchSize", S) ?? o.ControlQueueBatchSize;
-                        o.MaxDequeueCount = reader.Int(sp, "maxDequeueCount", S) ?? o.MaxDequeueCount;
+                        o.ControlQueueBufferThreshold = reader.Int(sp, "controlQueueBufferThreshold", S) ?? o.ControlQueueBufferThreshold;
+                        o.UseTablePartitionManagement = reader.Bool(sp, "useTablePartitionManagement", S) ?? o.UseTablePartitionManagement;
                         o.ControlQueueVisibilityTimeout = reader.TimeSpan(sp, "controlQueueVisibilityTimeout", S) ?? o.ControlQueueVisibilityTimeout;
                         o.WorkItemQueueVisibilityTimeout = reader.TimeSpan(sp, "workItemQueueVisibilityTimeout", S) ?? o.WorkItemQueueVisibilityTimeout;
                     }
@@ -169,12 +173,9 @@ public sealed class HostJsonSettings
                     humanLoop.Port = reader.Int(hl, "port", H) ?? humanLoop.Port;
                     humanLoop.AzuriteDataFolder = reader.String(hl, "azuriteDataFolder", H) ?? humanLoop.AzuriteDataFolder;
                     humanLoop.PublishHumanTasks = reader.Bool(hl, "publishHumanTasks", H) ?? humanLoop.PublishHumanTasks;
-                    humanLoop.RecoveryAge = reader.TimeSpan(hl, "recoveryAge", H) ?? humanLoop.RecoveryAge;
-                    humanLoop.RecoverySweepInterval = reader.TimeSpan(hl, "recoverySweepInterval", H) ?? humanLoop.RecoverySweepInterval;
-                    humanLoop.TimerPollingInterval = reader.TimeSpan(hl, "timerPollingInterval", H) ?? humanLoop.TimerPollingInterval;
-                    humanLoop.TimerLookahead = reader.TimeSpan(hl, "timerLookahead", H) ?? humanLoop.TimerLookahead;
                     humanLoop.ShutdownGracePeriod = reader.TimeSpan(hl, "shutdownGracePeriod", H) ?? humanLoop.ShutdownGracePeriod;
-                    humanLoop.RunCacheCapacity = reader.Int(hl, "runCacheCapacity", H) ?? humanLoop.RunCacheCapacity;
+                    humanLoop.ContinueAsNewAfter = reader.Int(hl, "continueAsNewAfter", H) ?? humanLoop.ContinueAsNewAfter;
+                    humanLoop.ResponseTimeout = reader.TimeSpan(hl, "responseTimeout", H) ?? humanLoop.ResponseTimeout;
                 }
             }
 

@@ -25,27 +25,15 @@ public sealed class HumanLoopHostOptions
     /// <summary>Gets or sets whether opened and closed human requests are published to <c>{hub}-human-tasks</c> (<c>publishHumanTasks</c>; default true).</summary>
     public bool? PublishHumanTasks { get; set; }
 
-    /// <summary>Gets or sets how old committed, undispatched work must be before another writer takes it over (<c>recoveryAge</c>; default 10 s).</summary>
-    [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
-    public TimeSpan? RecoveryAge { get; set; }
-
-    /// <summary>Gets or sets how often abandoned work is looked for (<c>recoverySweepInterval</c>; default 30 s).</summary>
-    [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
-    public TimeSpan? RecoverySweepInterval { get; set; }
-
-    /// <summary>Gets or sets how often the timer table is read (<c>timerPollingInterval</c>; default 1 s).</summary>
-    [Range(typeof(TimeSpan), "00:00:00.05", "00:10:00")]
-    public TimeSpan? TimerPollingInterval { get; set; }
-
-    /// <summary>Gets or sets how far ahead timers are read and held in memory (<c>timerLookahead</c>; default 5 s).</summary>
-    [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
-    public TimeSpan? TimerLookahead { get; set; }
-
-    /// <summary>Gets or sets how long stopping waits for running nodes before handing them to other hosts (<c>shutdownGracePeriod</c>; default 10 s).</summary>
+    /// <summary>Gets or sets how long stopping waits for running nodes to finish before the host stops (<c>shutdownGracePeriod</c>; default 10 s).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan? ShutdownGracePeriod { get; set; }
 
-    /// <summary>Gets or sets how many runs are cached in memory (<c>runCacheCapacity</c>; default 2,000; 0 turns the cache off).</summary>
-    [Range(0, 1_000_000)]
-    public int? RunCacheCapacity { get; set; }
+    /// <summary>How many messages one orchestration generation applies before it continues as new (extensions.humanLoop.continueAsNewAfter).</summary>
+    [Range(2, 10_000)]
+    public int? ContinueAsNewAfter { get; set; }
+
+    /// <summary>How long the respond API waits for the orchestration's verdict before answering 202 (extensions.humanLoop.responseTimeout).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan? ResponseTimeout { get; set; }
 }

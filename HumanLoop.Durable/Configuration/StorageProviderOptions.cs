@@ -32,14 +32,12 @@ public sealed class StorageProviderOptions
     [Range(1, 32)]
     public int ControlQueueBatchSize { get; set; } = 32;
 
-    /// <summary>
-    /// Gets or sets after how many dequeues a message counts as poison (<c>maxDequeueCount</c>): it is
-    /// moved to the <c>{hub}-poison</c> queue and its run fails with a visible reason. The name is the one
-    /// Azure Functions' queue trigger uses (<c>extensions.queues.maxDequeueCount</c>).
-    /// </summary>
-    /// <value>The default is 5. Valid values are 1 to 100.</value>
-    [Range(1, 100)]
-    public int MaxDequeueCount { get; set; } = 5;
+    /// <summary>Gets or sets how many control-queue messages a host buffers before it stops fetching more (<c>controlQueueBufferThreshold</c>). The default is 64.</summary>
+    [Range(1, 1000)]
+    public int ControlQueueBufferThreshold { get; set; } = 64;
+
+    /// <summary>Gets or sets whether partitions are leased through a table rather than blobs (<c>useTablePartitionManagement</c>). The default is false, the engine's.</summary>
+    public bool UseTablePartitionManagement { get; set; }
 
     /// <summary>
     /// Gets or sets how long a received control-queue message stays invisible to other hosts

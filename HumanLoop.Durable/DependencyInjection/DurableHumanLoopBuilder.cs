@@ -52,11 +52,23 @@ public sealed class DurableHumanLoopBuilder
         return this;
     }
 
-    /// <summary>Registers only the client and the store: this process starts and answers runs but executes nothing.</summary>
+    /// <summary>
+    /// Runs the Durable Task engine in this process (DurableTask.Core's worker on the Azure Storage backend) and
+    /// registers <see cref="Microsoft.DurableTask.Client.DurableTaskClient"/> and <see cref="Client.IDurableRunClient"/>
+    /// over it. An Azure Functions app does not call this: the Functions host runs the engine.
+    /// </summary>
     /// <returns>This builder.</returns>
-    public DurableHumanLoopBuilder WithoutDispatchers()
+    public DurableHumanLoopBuilder SelfHosted()
     {
-        Services.Configure<DurableHumanLoopOptions>(o => o.RunDispatchers = false);
+        DurableHumanLoopServiceCollectionExtensions.AddSelfHostedEngine(Services);
+        return this;
+    }
+
+    /// <summary>Keeps the engine's worker off in this process: it only starts and answers runs through the client.</summary>
+    /// <returns>This builder.</returns>
+    public DurableHumanLoopBuilder WithoutWorker()
+    {
+        Services.Configure<DurableHumanLoopOptions>(o => o.RunWorker = false);
         return this;
     }
 }

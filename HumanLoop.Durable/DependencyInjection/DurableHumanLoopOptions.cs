@@ -24,7 +24,7 @@ public sealed class DurableHumanLoopOptions
     [Required]
     public StorageProviderOptions StorageProvider { get; set; } = new();
 
-    /// <summary>Gets or sets how many nodes one host executes at once.</summary>
+    /// <summary>Gets or sets how many nodes (activity work items) one host executes at once (host.json <c>maxConcurrentActivityFunctions</c>).</summary>
     /// <value>The default is 100.</value>
     [Range(1, 10_000)]
     public int MaxConcurrentNodes { get; set; } = 100;
@@ -50,44 +50,13 @@ public sealed class DurableHumanLoopOptions
     public StorageClientSettings? StorageClientSettings { get; set; }
 
     /// <summary>
-    /// Gets or sets whether this process runs the dispatchers (control queues, work items, timers, recovery sweep).
-    /// Turn it off for a process that only uses <see cref="Client.IDurableRunClient"/>.
+    /// Gets or sets whether this process runs the engine's worker (orchestrations and activities). Turn it off for a
+    /// process that only uses the client.
     /// </summary>
     /// <value>The default is true.</value>
-    public bool RunDispatchers { get; set; } = true;
+    public bool RunWorker { get; set; } = true;
 
-    /// <summary>Gets or sets how often the timer table is read for timers coming due.</summary>
-    /// <value>The default is 1 second.</value>
-    [Range(typeof(TimeSpan), "00:00:00.05", "00:10:00")]
-    public TimeSpan TimerPollingInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// Gets or sets how far ahead the timer table is read; timers due within it are held in memory and fired on time.
-    /// Must exceed <see cref="TimerPollingInterval"/>.
-    /// </summary>
-    /// <value>The default is 5 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
-    public TimeSpan TimerLookahead { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>
-    /// Gets or sets how often runs whose committed work was never dispatched (the host died between the two) are
-    /// looked for and dispatched again.
-    /// </summary>
-    /// <value>The default is 30 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
-    public TimeSpan RecoverySweepInterval { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>Gets or sets how old an undispatched outbox must be before the sweep takes it over.</summary>
-    /// <value>The default is 10 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
-    public TimeSpan RecoveryAge { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Gets or sets how many runs' states (with their ETags) are kept in memory to save reads.</summary>
-    /// <value>The default is 2,000. 0 turns the cache off.</value>
-    [Range(0, 1_000_000)]
-    public int RunCacheCapacity { get; set; } = 2_000;
-
-    /// <summary>Gets or sets how long a graceful shutdown waits for executing nodes before releasing their work items to other hosts.</summary>
+    /// <summary>Gets or sets how long a graceful shutdown waits for executing orchestrations and nodes; the engine re-delivers what is left.</summary>
     /// <value>The default is 10 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
@@ -99,6 +68,42 @@ public sealed class DurableHumanLoopOptions
     /// <value>The default is true.</value>
     public bool PublishHumanTasks { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets how many orchestration work items one host processes at once (host.json
+    /// <c>maxConcurrentOrchestratorFunctions</c>).
+    /// </summary>
+    /// <value>The default is 100.</value>
+    [Range(1, 10_000)]
+    public int MaxConcurrentOrchestrations { get; set; } = 100;
+
+    /// <summary>
+    /// Gets or sets whether an orchestration stays in memory between its episodes, so the engine does not read its
+    /// history again for each answer (host.json <c>extendedSessionsEnabled</c>).
+    /// </summary>
+    /// <value>The default is true: human steps produce many short episodes.</value>
+    public bool ExtendedSessionsEnabled { get; set; } = true;
+
+    /// <summary>Gets or sets how long an idle extended session is kept (host.json <c>extendedSessionIdleTimeoutInSeconds</c>).</summary>
+    /// <value>The default is 30 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ExtendedSessionIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets or sets how many messages one orchestration generation applies before it continues as new with the run's
+    /// state, keeping history bounded (host.json <c>extensions.humanLoop.continueAsNewAfter</c>).
+    /// </summary>
+    /// <value>The default is 100.</value>
+    [Range(2, 10_000)]
+    public int ContinueAsNewAfter { get; set; } = 100;
+
+    /// <summary>
+    /// Gets or sets how long the respond API waits for the orchestration to apply an answer before it answers 202 with
+    /// a status link (host.json <c>extensions.humanLoop.responseTimeout</c>).
+    /// </summary>
+    /// <value>The default is 5 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Copies the <c>extensions.durableTask</c> settings and the runtime keys of <c>extensions.humanLoop</c> of a loaded host.json over these options.</summary>
     /// <param name="settings">The loaded settings.</param>
     public void ApplyHostJson(HostJsonSettings settings)
@@ -109,12 +114,12 @@ public sealed class DurableHumanLoopOptions
         MaxConcurrentNodes = settings.DurableTask.MaxConcurrentActivityFunctions ?? MaxConcurrentNodes;
         var own = settings.HumanLoop;
         PublishHumanTasks = own.PublishHumanTasks ?? PublishHumanTasks;
-        RecoveryAge = own.RecoveryAge ?? RecoveryAge;
-        RecoverySweepInterval = own.RecoverySweepInterval ?? RecoverySweepInterval;
-        TimerPollingInterval = own.TimerPollingInterval ?? TimerPollingInterval;
-        TimerLookahead = own.TimerLookahead ?? TimerLookahead;
         ShutdownGracePeriod = own.ShutdownGracePeriod ?? ShutdownGracePeriod;
-        RunCacheCapacity = own.RunCacheCapacity ?? RunCacheCapacity;
+        ContinueAsNewAfter = own.ContinueAsNewAfter ?? ContinueAsNewAfter;
+        ResponseTimeout = own.ResponseTimeout ?? ResponseTimeout;
+        MaxConcurrentOrchestrations = settings.DurableTask.MaxConcurrentOrchestratorFunctions ?? MaxConcurrentOrchestrations;
+        ExtendedSessionsEnabled = settings.DurableTask.ExtendedSessionsEnabled ?? ExtendedSessionsEnabled;
+        ExtendedSessionIdleTimeout = settings.DurableTask.ExtendedSessionIdleTimeoutInSeconds is { } idle ? TimeSpan.FromSeconds(idle) : ExtendedSessionIdleTimeout;
     }
 
     internal TaskHubNames CreateNames() => new(HubName, StorageProvider.PartitionCount);

@@ -1,30 +1,35 @@
-using HumanLoop.Durable.Configuration;
+using DurableTask.AzureStorage;
+using HumanLoop.Durable.Activities;
 using HumanLoop.Durable.Client;
-using HumanLoop.Durable.Dispatching;
+using HumanLoop.Durable.Configuration;
+using HumanLoop.Durable.Engine;
 using HumanLoop.Durable.Graphs;
 using HumanLoop.Durable.Hosting;
-using HumanLoop.Durable.Runs;
-using HumanLoop.Durable.Timers;
+using HumanLoop.Durable.HumanTasks;
+using HumanLoop.Durable.RunEvents;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace HumanLoop.Durable.DependencyInjection;
 
-/// <summary>Registers HumanLoop's durable runtime on Azure Storage.</summary>
+/// <summary>Registers HumanLoop on the Durable Task engine.</summary>
 public static class DurableHumanLoopServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the durable runtime: the task hub on Azure Storage, <see cref="IDurableRunClient"/>, and (unless
-    /// <see cref="DurableHumanLoopOptions.RunDispatchers"/> is off) a hosted service that runs the control-queue and
-    /// work-item dispatchers, the durable timers and the recovery sweep. Options are validated when the host starts.
+    /// Adds HumanLoop's graph orchestrator, activities, human-task and run-event stores and run client. With
+    /// <see cref="DurableHumanLoopBuilder.SelfHosted"/> the engine itself runs in this process (DurableTask.Core's worker
+    /// over Azure Storage) and <see cref="DurableTaskClient"/> is ours; in an Azure Functions app the host runs it.
     /// </summary>
     /// <param name="services">The service collection.</param>
-    /// <param name="configure">Sets options after their defaults (and after <see cref="DurableHumanLoopBuilder.UseHostJson"/>).</param>
-    /// <returns>A builder to register graphs and bind settings.</returns>
+    /// <param name="configure">Configures the options after host.json is applied.</param>
+    /// <returns>A builder to add graphs and settings.</returns>
     public static DurableHumanLoopBuilder AddDurableHumanLoop(this IServiceCollection services, Action<DurableHumanLoopOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<DurableHumanLoopOptions>()
+        services.AddOptions<DurableHumanLoopOptions>()
             .ValidateDataAnnotations()
             .Validate(
                 o => OptionsValidator.Validate(o.StorageProvider, "storageProvider").Count == 0,
@@ -39,15 +44,29 @@ public static class DurableHumanLoopServiceCollectionExtensions
         services.AddLogging();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IGraphCatalog, GraphCatalog>();
-        services.TryAddSingleton<TaskHubStorage>();
-        services.TryAddSingleton<WorkSignals>();
-        services.TryAddSingleton<RunStore>();
-        services.TryAddSingleton<TimerStore>();
-        services.TryAddSingleton<OutboxDispatcher>();
-        services.TryAddSingleton<RunProcessor>();
-        services.TryAddSingleton<WorkItemExecutor>();
-        services.TryAddSingleton<IDurableRunClient, DurableRunClient>();
-        services.AddHostedService<DurableHostService>();
+        services.TryAddSingleton<HubStorage>();
+        services.TryAddSingleton(sp =>
+        {
+            var storage = sp.GetRequiredService<HubStorage>();
+            return new HumanTaskStore(storage.Tables, storage.Queues, storage.Names, sp.GetRequiredService<IOptions<DurableHumanLoopOptions>>().Value.PublishHumanTasks);
+        });
+        services.TryAddSingleton(sp => new RunEventStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names));
+        services.TryAddSingleton<GraphActivities>();
+        services.TryAddSingleton<DurableRunClientFactory>();
         return new DurableHumanLoopBuilder(services);
+    }
+
+    /// <summary>Registers the self-hosted engine: the Azure Storage backend, our <see cref="DurableTaskClient"/> over it, and the worker.</summary>
+    internal static void AddSelfHostedEngine(IServiceCollection services)
+    {
+        services.TryAddSingleton(sp => new AzureStorageOrchestrationService(EngineSettings.Create(
+            sp.GetRequiredService<IOptions<DurableHumanLoopOptions>>().Value,
+            sp.GetRequiredService<HubStorage>().Account,
+            sp.GetRequiredService<ILoggerFactory>())));
+        services.TryAddSingleton<DurableTaskClient>(sp => new EngineDurableTaskClient(
+            sp.GetRequiredService<AzureStorageOrchestrationService>(),
+            timeProvider: sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IDurableRunClient>(sp => sp.GetRequiredService<DurableRunClientFactory>().Create(sp.GetRequiredService<DurableTaskClient>()));
+        services.AddHostedService<SelfHostedEngine>();
     }
 }

@@ -376,6 +376,30 @@ public sealed class StorageAccountFactory
             : new TableServiceClient(TableServiceUri, _credential!, options);
     }
 
+    /// <summary>
+    /// Creates the client provider the Durable Task engine's Azure Storage backend uses, with the factory's settings
+    /// (retries, timeouts, the transaction counter) applied to its Blob, Queue and Table clients.
+    /// </summary>
+    /// <returns>A new provider; the engine creates its clients from it.</returns>
+    public DurableTask.AzureStorage.StorageAccountClientProvider CreateEngineClientProvider()
+    {
+        var blob = new BlobClientOptions();
+        var queue = new QueueClientOptions();
+        var table = new TableClientOptions();
+        Configure(blob, StorageService.Blob);
+        Configure(queue, StorageService.Queue);
+        Configure(table, StorageService.Table);
+        return _connectionString is not null
+            ? new DurableTask.AzureStorage.StorageAccountClientProvider(
+                DurableTask.AzureStorage.StorageServiceClientProvider.ForBlob(_connectionString, blob),
+                DurableTask.AzureStorage.StorageServiceClientProvider.ForQueue(_connectionString, queue),
+                DurableTask.AzureStorage.StorageServiceClientProvider.ForTable(_connectionString, table))
+            : new DurableTask.AzureStorage.StorageAccountClientProvider(
+                DurableTask.AzureStorage.StorageServiceClientProvider.ForBlob(BlobServiceUri, _credential!, blob),
+                DurableTask.AzureStorage.StorageServiceClientProvider.ForQueue(QueueServiceUri, _credential!, queue),
+                DurableTask.AzureStorage.StorageServiceClientProvider.ForTable(TableServiceUri, _credential!, table));
+    }
+
     /// <summary>Describes the account without any secret.</summary>
     /// <returns>The account name, endpoints and kind of authorization.</returns>
     public override string ToString() =>

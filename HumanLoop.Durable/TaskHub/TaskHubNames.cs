@@ -1,12 +1,12 @@
 using System.Globalization;
-using System.Text;
 
 namespace HumanLoop.Durable.TaskHub;
 
 /// <summary>
-/// Every storage name of one task hub, derived from the hub name the way Durable Functions does it:
-/// tables keep the hub name's case (<c>{Hub}Runs</c>), queues and blob containers use it in lower case
-/// (<c>{hub}-control-00</c>). Two hubs whose names differ only in case therefore share storage.
+/// Every storage name of one task hub, derived from the hub name the way Durable Functions' Azure Storage provider
+/// does it: tables keep the hub name's case (<c>{Hub}Instances</c>), queues and blob containers use it in lower case
+/// (<c>{hub}-control-00</c>). Two hubs whose names differ only in case therefore share storage. HumanLoop adds
+/// <c>{Hub}HumanTasks</c>, <c>{Hub}RunEvents</c> and <c>{hub}-human-tasks</c> beside the engine's own.
 /// </summary>
 /// <remarks>
 /// A hub name has 3-45 characters, letters and digits only, and starts with a letter; the longest
@@ -55,38 +55,41 @@ public sealed record TaskHubNames
     /// <summary>Gets the number of control-queue partitions.</summary>
     public int PartitionCount { get; }
 
-    /// <summary>Gets the table of runs (one partition per run): <c>{Hub}Runs</c>.</summary>
-    public string RunsTable => HubName + "Runs";
+    /// <summary>Gets the engine's table of instances (status, input, output, custom status): <c>{Hub}Instances</c>.</summary>
+    public string InstancesTable => HubName + "Instances";
 
-    /// <summary>Gets the table of durable timers: <c>{Hub}Timers</c>.</summary>
-    public string TimersTable => HubName + "Timers";
+    /// <summary>Gets the engine's table of orchestration histories: <c>{Hub}History</c>.</summary>
+    public string HistoryTable => HubName + "History";
 
-    /// <summary>Gets the control queues, <c>{hub}-control-00</c> to <c>{hub}-control-NN</c>.</summary>
-    public IReadOnlyList<string> ControlQueues =>
-        Enumerable.Range(0, PartitionCount).Select(ControlQueue).ToArray();
+    /// <summary>Gets HumanLoop's table of human tasks (one row per request): <c>{Hub}HumanTasks</c>.</summary>
+    public string HumanTasksTable => HubName + "HumanTasks";
 
-    /// <summary>Gets the queue of node work items: <c>{hub}-workitems</c>.</summary>
+    /// <summary>Gets HumanLoop's table of run events (the audit trail and live stream): <c>{Hub}RunEvents</c>.</summary>
+    public string RunEventsTable => HubName + "RunEvents";
+
+    /// <summary>Gets the engine's queue of activity work items: <c>{hub}-workitems</c>.</summary>
     public string WorkItemQueue => Lower + "-workitems";
 
-    /// <summary>Gets the queue poison messages are moved to: <c>{hub}-poison</c>.</summary>
-    public string PoisonQueue => Lower + "-poison";
-
-    /// <summary>Gets the queue each opened human request is published to: <c>{hub}-human-tasks</c>.</summary>
+    /// <summary>Gets HumanLoop's queue of opened and closed human-task notices for external systems: <c>{hub}-human-tasks</c>.</summary>
     public string HumanTasksQueue => Lower + "-human-tasks";
 
-    /// <summary>Gets the blob container for payloads over the size limits: <c>{hub}-largemessages</c>.</summary>
+    /// <summary>Gets the engine's container of oversized messages and payloads: <c>{hub}-largemessages</c>.</summary>
     public string LargeMessagesContainer => Lower + "-largemessages";
 
-    /// <summary>Gets the blob container for partition leases: <c>{hub}-leases</c>.</summary>
+    /// <summary>Gets the engine's container of partition leases: <c>{hub}-leases</c>.</summary>
     public string LeasesContainer => Lower + "-leases";
 
-    /// <summary>Gets every table of the hub.</summary>
-    public IReadOnlyList<string> Tables => [RunsTable, TimersTable];
+    /// <summary>Gets the engine's control queues, one per partition.</summary>
+    public IReadOnlyList<string> ControlQueues =>
+        [.. Enumerable.Range(0, PartitionCount).Select(ControlQueue)];
 
-    /// <summary>Gets every queue of the hub.</summary>
-    public IReadOnlyList<string> Queues => [.. ControlQueues, WorkItemQueue, PoisonQueue, HumanTasksQueue];
+    /// <summary>Gets every table of the hub: the engine's and HumanLoop's.</summary>
+    public IReadOnlyList<string> Tables => [InstancesTable, HistoryTable, HumanTasksTable, RunEventsTable];
 
-    /// <summary>Gets every blob container of the hub.</summary>
+    /// <summary>Gets every queue of the hub: the engine's and HumanLoop's.</summary>
+    public IReadOnlyList<string> Queues => [.. ControlQueues, WorkItemQueue, HumanTasksQueue];
+
+    /// <summary>Gets every blob container of the hub (all the engine's).</summary>
     public IReadOnlyList<string> BlobContainers => [LargeMessagesContainer, LeasesContainer];
 
     private string Lower => HubName.ToLowerInvariant();
@@ -101,23 +104,6 @@ public sealed record TaskHubNames
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(partition, PartitionCount);
         return string.Create(CultureInfo.InvariantCulture, $"{Lower}-control-{partition:00}");
     }
-
-    /// <summary>
-    /// Returns the partition of a run: a stable FNV-1a hash of the run id's UTF-8 bytes modulo
-    /// <see cref="PartitionCount"/>, the same on every host and across restarts.
-    /// </summary>
-    /// <param name="runId">The run (instance) id.</param>
-    /// <returns>The partition, 0 to <see cref="PartitionCount"/> - 1.</returns>
-    public int PartitionOf(string runId)
-    {
-        ArgumentNullException.ThrowIfNull(runId);
-        return (int)(Fnv1a(runId) % (uint)PartitionCount);
-    }
-
-    /// <summary>Returns the control queue of a run.</summary>
-    /// <param name="runId">The run (instance) id.</param>
-    /// <returns>The control queue name.</returns>
-    public string ControlQueueForRun(string runId) => ControlQueue(PartitionOf(runId));
 
     /// <summary>Returns whether <paramref name="hubName"/> is a valid hub name.</summary>
     /// <param name="hubName">The candidate name.</param>
@@ -140,18 +126,6 @@ public sealed record TaskHubNames
     /// <returns>For example <c>TaskHubNames { HubName = HumanLoopHub, PartitionCount = 4 }</c>.</returns>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"TaskHubNames {{ HubName = {HubName}, PartitionCount = {PartitionCount} }}");
-
-    internal static uint Fnv1a(string value)
-    {
-        var hash = 2166136261u;
-        foreach (var b in Encoding.UTF8.GetBytes(value))
-        {
-            hash ^= b;
-            hash *= 16777619u;
-        }
-
-        return hash;
-    }
 
     internal static string? GetHubNameProblem(string? hubName)
     {

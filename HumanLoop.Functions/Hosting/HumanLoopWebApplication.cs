@@ -126,7 +126,8 @@ internal static partial class HumanLoopWebApplication
     {
         var hub = builder.Services
             .AddDurableHumanLoop(options => options.StorageAccount = storage)
-            .UseHostJson(hostSettings);
+            .UseHostJson(hostSettings)
+            .SelfHosted();
         foreach (var sample in SampleGraphs.ByName.Values)
         {
             hub.AddGraph(sample.Graph);

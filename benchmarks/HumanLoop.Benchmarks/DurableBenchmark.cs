@@ -56,34 +56,6 @@ public static class DurableBenchmark
         var approve = JsonSerializer.SerializeToElement("approve", HumanLoopJsonContext.Default.String);
         var input = Graph.ToJson(new Article("durable human steps"));
         var responseTimes = new ConcurrentBag<(long Start, long End)>();
-        var completed = new ConcurrentDictionary<string, TaskCompletionSource>(StringComparer.Ordinal);
-
-        host.Processor.Committed += (state, events) =>
-        {
-            foreach (var e in events)
-            {
-                if (e.Kind == RunEventKind.HumanInputRequested)
-                {
-                    // Answer at once, off the committing thread (it holds the run's lock).
-                    var request = e.RequestId!;
-                    _ = Task.Run(async () =>
-                    {
-                        long start = Stopwatch.GetTimestamp();
-                        RespondedAt[state.RunId] = start;
-                        var outcome = await host.Client.RespondAsync(state.RunId, request, approve, "user:editor");
-                        responseTimes.Add((start, Stopwatch.GetTimestamp()));
-                        if (outcome.Status != ResponseStatus.Accepted)
-                        {
-                            Console.Error.WriteLine($"Unexpected outcome for {state.RunId}: {outcome.Status} {outcome.Message}");
-                        }
-                    });
-                }
-                else if (e.Kind is RunEventKind.Completed or RunEventKind.Failed && completed.TryGetValue(state.RunId, out var done))
-                {
-                    done.TrySetResult();
-                }
-            }
-        };
 
         async Task BatchAsync(int count, string prefix)
         {
@@ -94,9 +66,19 @@ public static class DurableBenchmark
                 try
                 {
                     var id = prefix + i.ToString(CultureInfo.InvariantCulture);
-                    var done = completed.GetOrAdd(id, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
                     await host.Client.StartRunAsync("review", input, new() { RunId = id });
-                    await done.Task.WaitAsync(TimeSpan.FromSeconds(60));
+                    var request = await WaitForRequestAsync(host, id);
+                    long start = Stopwatch.GetTimestamp();
+                    RespondedAt[id] = start;
+                    var outcome = await host.Client.RespondAsync(id, request, approve, "user:editor");
+                    responseTimes.Add((start, Stopwatch.GetTimestamp()));
+                    if (outcome.Status != ResponseStatus.Accepted)
+                    {
+                        Console.Error.WriteLine($"Unexpected outcome for {id}: {outcome.Status} {outcome.Message}");
+                    }
+
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                    await host.Client.WaitForCompletionAsync(id, timeout.Token);
                 }
                 finally
                 {
@@ -132,5 +114,21 @@ public static class DurableBenchmark
         Console.WriteLine(FormattableString.Invariant(
             $"{{\"scenario\":\"durable\",\"runs\":{runs},\"concurrency\":{concurrency},\"subscriber\":{(subscribe ? "true" : "false")},\"responsesPerSecond\":{responsesPerSecond:F0},\"latencyP50Ms\":{p50:F1},\"latencyP99Ms\":{p99:F1},\"workflowsPerSecond\":{runs / clock.Elapsed.TotalSeconds:F0},\"storageTransactionsPerRun\":{perRun:F1}}}"));
         return 0;
+    }
+
+    private static async Task<string> WaitForRequestAsync(DurableBenchmarkHost host, string id)
+    {
+        var delay = TimeSpan.FromMilliseconds(5);
+        while (true)
+        {
+            var status = await host.Client.GetStatusAsync(id, new() { ShowInput = false, ShowOutput = false });
+            if (status is { OpenRequests: [var open, ..] })
+            {
+                return open.Id;
+            }
+
+            await Task.Delay(delay);
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 50));
+        }
     }
 }

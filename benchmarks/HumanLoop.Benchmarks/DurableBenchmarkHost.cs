@@ -2,7 +2,6 @@ using System.Diagnostics;
 using HumanLoop.Durable.Azurite;
 using HumanLoop.Durable.Client;
 using HumanLoop.Durable.DependencyInjection;
-using HumanLoop.Durable.Runs;
 using HumanLoop.Durable.Storage;
 using HumanLoop.Durable.TaskHub;
 using Azure.Storage.Queues;
@@ -40,8 +39,6 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
 
     public IDurableRunClient Client => _host.Services.GetRequiredService<IDurableRunClient>();
 
-    internal RunProcessor Processor => _host.Services.GetRequiredService<RunProcessor>();
-
     /// <param name="subscribe">Whether an external system (in this process, its calls not counted) drains <c>{hub}-human-tasks</c>.</param>
     /// <param name="graphs">The graphs the host runs.</param>
     public static async Task<DurableBenchmarkHost> StartAsync(bool subscribe, params CompiledGraph[] graphs)
@@ -59,7 +56,7 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
             o.StorageConnectionString = azurite.ConnectionString;
             o.StorageClientSettings = new StorageClientSettings { PerCallPolicy = counter };
             o.HubName = hubName;
-        });
+        }).SelfHosted();
         foreach (var graph in graphs)
         {
             hub.AddGraph(graph);

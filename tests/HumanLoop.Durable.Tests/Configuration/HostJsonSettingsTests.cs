@@ -14,7 +14,8 @@ public sealed class HostJsonSettingsTests
         Assert.Equal(4, provider.PartitionCount);
         Assert.Equal(TimeSpan.FromSeconds(1), provider.MaxQueuePollingInterval);
         Assert.Equal(32, provider.ControlQueueBatchSize);
-        Assert.Equal(5, provider.MaxDequeueCount);
+        Assert.Equal(64, provider.ControlQueueBufferThreshold);
+        Assert.False(provider.UseTablePartitionManagement);
         Assert.Equal(TimeSpan.FromMinutes(5), provider.ControlQueueVisibilityTimeout);
         Assert.Equal(TimeSpan.FromMinutes(5), provider.WorkItemQueueVisibilityTimeout);
         Assert.Equal(7071, settings.HumanLoop.Port);
@@ -33,11 +34,15 @@ public sealed class HostJsonSettingsTests
                 "DurableTask": {
                   "HubName": "OrdersHub",
                   "maxConcurrentActivityFunctions": 24,
+                  "maxConcurrentOrchestratorFunctions": 12,
+                  "extendedSessionsEnabled": false,
+                  "extendedSessionIdleTimeoutInSeconds": 45,
                   "storageProvider": {
                     "PARTITIONCOUNT": 8,
                     "maxQueuePollingInterval": "00:00:30",
                     "controlQueueBatchSize": "16",
-                    "maxDequeueCount": 3,
+                    "controlQueueBufferThreshold": 128,
+                    "useTablePartitionManagement": true,
                     "controlQueueVisibilityTimeout": "00:02:00",
                     "workItemQueueVisibilityTimeout": "1.00:00:00",
                     "someDurableFunctionsKeyWeIgnore": true,
@@ -45,8 +50,7 @@ public sealed class HostJsonSettingsTests
                 },
                 "humanLoop": {
                   "port": 8080, "azuriteDataFolder": "/var/azurite", "publishHumanTasks": "false",
-                  "recoveryAge": "00:00:20", "recoverySweepInterval": "00:01:00", "timerPollingInterval": "00:00:00.5",
-                  "timerLookahead": "00:00:10", "shutdownGracePeriod": "00:00:30", "runCacheCapacity": 0,
+                  "shutdownGracePeriod": "00:00:30", "continueAsNewAfter": 40, "responseTimeout": "00:00:02",
                 },
               },
             }
@@ -59,7 +63,8 @@ public sealed class HostJsonSettingsTests
         Assert.Equal(8, provider.PartitionCount);
         Assert.Equal(TimeSpan.FromSeconds(30), provider.MaxQueuePollingInterval);
         Assert.Equal(16, provider.ControlQueueBatchSize);
-        Assert.Equal(3, provider.MaxDequeueCount);
+        Assert.Equal(128, provider.ControlQueueBufferThreshold);
+        Assert.True(provider.UseTablePartitionManagement);
         Assert.Equal(TimeSpan.FromMinutes(2), provider.ControlQueueVisibilityTimeout);
         Assert.Equal(TimeSpan.FromDays(1), provider.WorkItemQueueVisibilityTimeout);
         Assert.Equal(8080, settings.HumanLoop.Port);
@@ -70,12 +75,12 @@ public sealed class HostJsonSettingsTests
         options.ApplyHostJson(settings);
         Assert.Equal(24, options.MaxConcurrentNodes);
         Assert.False(options.PublishHumanTasks);
-        Assert.Equal(TimeSpan.FromSeconds(20), options.RecoveryAge);
-        Assert.Equal(TimeSpan.FromMinutes(1), options.RecoverySweepInterval);
-        Assert.Equal(TimeSpan.FromMilliseconds(500), options.TimerPollingInterval);
-        Assert.Equal(TimeSpan.FromSeconds(10), options.TimerLookahead);
+        Assert.Equal(12, options.MaxConcurrentOrchestrations);
+        Assert.False(options.ExtendedSessionsEnabled);
+        Assert.Equal(TimeSpan.FromSeconds(45), options.ExtendedSessionIdleTimeout);
         Assert.Equal(TimeSpan.FromSeconds(30), options.ShutdownGracePeriod);
-        Assert.Equal(0, options.RunCacheCapacity);
+        Assert.Equal(40, options.ContinueAsNewAfter);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.ResponseTimeout);
     }
 
     [Fact]
@@ -186,7 +191,7 @@ public sealed class HostJsonSettingsTests
         Assert.Equal(defaults.DurableTask.StorageProvider.PartitionCount, settings.DurableTask.StorageProvider.PartitionCount);
         Assert.Equal(defaults.DurableTask.StorageProvider.MaxQueuePollingInterval, settings.DurableTask.StorageProvider.MaxQueuePollingInterval);
         Assert.Equal(defaults.DurableTask.StorageProvider.ControlQueueBatchSize, settings.DurableTask.StorageProvider.ControlQueueBatchSize);
-        Assert.Equal(defaults.DurableTask.StorageProvider.MaxDequeueCount, settings.DurableTask.StorageProvider.MaxDequeueCount);
+        Assert.Equal(defaults.DurableTask.StorageProvider.ControlQueueBufferThreshold, settings.DurableTask.StorageProvider.ControlQueueBufferThreshold);
         Assert.Equal(defaults.HumanLoop.Port, settings.HumanLoop.Port);
         Assert.Equal(defaults.HumanLoop.AzuriteDataFolder, settings.HumanLoop.AzuriteDataFolder);
 
@@ -194,11 +199,10 @@ public sealed class HostJsonSettingsTests
         var runtimeDefaults = new HumanLoop.Durable.DependencyInjection.DurableHumanLoopOptions();
         Assert.Equal(runtimeDefaults.MaxConcurrentNodes, settings.DurableTask.MaxConcurrentActivityFunctions);
         Assert.Equal(runtimeDefaults.PublishHumanTasks, settings.HumanLoop.PublishHumanTasks);
-        Assert.Equal(runtimeDefaults.RecoveryAge, settings.HumanLoop.RecoveryAge);
-        Assert.Equal(runtimeDefaults.RecoverySweepInterval, settings.HumanLoop.RecoverySweepInterval);
-        Assert.Equal(runtimeDefaults.TimerPollingInterval, settings.HumanLoop.TimerPollingInterval);
-        Assert.Equal(runtimeDefaults.TimerLookahead, settings.HumanLoop.TimerLookahead);
+        Assert.Equal(runtimeDefaults.MaxConcurrentOrchestrations, settings.DurableTask.MaxConcurrentOrchestratorFunctions);
+        Assert.Equal(runtimeDefaults.ExtendedSessionsEnabled, settings.DurableTask.ExtendedSessionsEnabled);
         Assert.Equal(runtimeDefaults.ShutdownGracePeriod, settings.HumanLoop.ShutdownGracePeriod);
-        Assert.Equal(runtimeDefaults.RunCacheCapacity, settings.HumanLoop.RunCacheCapacity);
+        Assert.Equal(runtimeDefaults.ContinueAsNewAfter, settings.HumanLoop.ContinueAsNewAfter);
+        Assert.Equal(runtimeDefaults.ResponseTimeout, settings.HumanLoop.ResponseTimeout);
     }
 }

@@ -27,9 +27,9 @@ public sealed class DurableHumanLoopOptionsTests
         var options = new DurableHumanLoopOptions();
 
         options.ApplyHostJson(settings);
-        options.StorageProvider.MaxDequeueCount = 2;
+        options.StorageProvider.ControlQueueBufferThreshold = 2;
 
         Assert.Equal(8, options.StorageProvider.PartitionCount);
-        Assert.Equal(5, settings.DurableTask.StorageProvider.MaxDequeueCount);
+        Assert.Equal(64, settings.DurableTask.StorageProvider.ControlQueueBufferThreshold);
     }
 }

@@ -11,18 +11,19 @@ public sealed partial class TaskHubNamesTests
         var names = new TaskHubNames("HumanLoopHub");
 
         Assert.Equal(4, names.PartitionCount);
-        Assert.Equal("HumanLoopHubRuns", names.RunsTable);
-        Assert.Equal("HumanLoopHubTimers", names.TimersTable);
+        Assert.Equal("HumanLoopHubInstances", names.InstancesTable);
+        Assert.Equal("HumanLoopHubHistory", names.HistoryTable);
+        Assert.Equal("HumanLoopHubHumanTasks", names.HumanTasksTable);
+        Assert.Equal("HumanLoopHubRunEvents", names.RunEventsTable);
         Assert.Equal(
             ["humanloophub-control-00", "humanloophub-control-01", "humanloophub-control-02", "humanloophub-control-03"],
             names.ControlQueues);
         Assert.Equal("humanloophub-workitems", names.WorkItemQueue);
-        Assert.Equal("humanloophub-poison", names.PoisonQueue);
         Assert.Equal("humanloophub-human-tasks", names.HumanTasksQueue);
         Assert.Equal("humanloophub-largemessages", names.LargeMessagesContainer);
         Assert.Equal("humanloophub-leases", names.LeasesContainer);
-        Assert.Equal(["HumanLoopHubRuns", "HumanLoopHubTimers"], names.Tables);
-        Assert.Equal(7, names.Queues.Count);
+        Assert.Equal(["HumanLoopHubInstances", "HumanLoopHubHistory", "HumanLoopHubHumanTasks", "HumanLoopHubRunEvents"], names.Tables);
+        Assert.Equal(6, names.Queues.Count);
         Assert.Equal(["humanloophub-largemessages", "humanloophub-leases"], names.BlobContainers);
     }
 
@@ -82,31 +83,6 @@ public sealed partial class TaskHubNamesTests
         Assert.All(names.Tables, t => Assert.Matches(TableName(), t));
         Assert.All(names.Queues, q => Assert.Matches(QueueOrContainerName(), q));
         Assert.All(names.BlobContainers, c => Assert.Matches(QueueOrContainerName(), c));
-    }
-
-    [Fact]
-    public void PartitionOf_SameRunId_IsStableAndUsesFnv1a()
-    {
-        var names = new TaskHubNames("Hub", 4);
-
-        // FNV-1a 32 of "a" is 0xE40C292C; 0xE40C292C % 4 == 0.
-        Assert.Equal(0xE40C292Cu, TaskHubNames.Fnv1a("a"));
-        Assert.Equal(0, names.PartitionOf("a"));
-        Assert.Equal(names.PartitionOf("run-42"), new TaskHubNames("Other", 4).PartitionOf("run-42"));
-        Assert.Equal(names.ControlQueue(names.PartitionOf("run-42")), names.ControlQueueForRun("run-42"));
-    }
-
-    [Fact]
-    public void PartitionOf_ManyRunIds_UsesEveryPartitionRoughlyEvenly()
-    {
-        var names = new TaskHubNames("Hub", 16);
-
-        var counts = Enumerable.Range(0, 16_000)
-            .GroupBy(i => names.PartitionOf(Guid.NewGuid().ToString("N")))
-            .ToDictionary(g => g.Key, g => g.Count());
-
-        Assert.Equal(16, counts.Count);
-        Assert.All(counts.Values, c => Assert.InRange(c, 700, 1300));
     }
 
     [Fact]

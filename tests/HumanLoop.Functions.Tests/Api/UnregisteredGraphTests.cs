@@ -27,8 +27,7 @@ public sealed class UnregisteredGraphTests(HumanLoopAppFixture app)
         {
             o.StorageConnectionString = app.ConnectionString;
             o.HubName = app.HubName;
-            o.RunDispatchers = false;
-        }).AddGraph(Orphan);
+        }).AddGraph(Orphan).SelfHosted().WithoutWorker();
         await using var other = services.BuildServiceProvider();
         var client = other.GetRequiredService<IDurableRunClient>();
         var id = await client.StartRunAsync(Orphan.Name, Orphan.ToJson(new Note(null)), cancellationToken: timeout.Token);

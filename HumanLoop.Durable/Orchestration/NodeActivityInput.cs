@@ -1,0 +1,41 @@
+using System.Text.Json;
+
+namespace HumanLoop.Durable.Orchestration;
+
+/// <summary>What the <see cref="HumanLoopTaskNames.RunNode"/> activity receives: one attempt of one node.</summary>
+public sealed record NodeActivityInput
+{
+    /// <summary>The graph's name.</summary>
+    public required string Graph { get; init; }
+
+    /// <summary>The run (orchestration instance) id.</summary>
+    public required string RunId { get; init; }
+
+    /// <summary>The node to execute.</summary>
+    public required string Node { get; init; }
+
+    /// <summary>The run machine's task id the result answers.</summary>
+    public required string TaskId { get; init; }
+
+    /// <summary>The attempt, from 1.</summary>
+    public int Attempt { get; init; } = 1;
+
+    /// <summary>The node's input state.</summary>
+    public required JsonElement State { get; init; }
+
+    /// <summary>Records the orchestrator hands to this activity so that no extra activity is needed to store them.</summary>
+    public RecordInput? Records { get; init; }
+}
+
+/// <summary>What the <see cref="HumanLoopTaskNames.RunNode"/> activity returns: the node's new state, or why it failed.</summary>
+public sealed record NodeActivityResult
+{
+    /// <summary>The new state, when the node succeeded.</summary>
+    public JsonElement? Output { get; init; }
+
+    /// <summary>The failure, when it threw: the exception's type and message.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>Whether the node's retry policy allows another attempt for that failure.</summary>
+    public bool Retryable { get; init; }
+}

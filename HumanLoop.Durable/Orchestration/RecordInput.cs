@@ -1,0 +1,49 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using HumanLoop.Runs;
+
+namespace HumanLoop.Durable.Orchestration;
+
+/// <summary>
+/// What the orchestrator asks storage to record after a transition: the run's new events, the human tasks it opened
+/// (with the state their answers are checked against) and the ones it closed. Writing it twice is harmless.
+/// </summary>
+public sealed record RecordInput
+{
+    /// <summary>The graph's name.</summary>
+    public required string Graph { get; init; }
+
+    /// <summary>The run id.</summary>
+    public required string RunId { get; init; }
+
+    /// <summary>Events to append, in sequence order.</summary>
+    public ImmutableArray<RunEvent> Events { get; init; } = [];
+
+    /// <summary>Requests that opened.</summary>
+    public ImmutableArray<OpenedTask> Opened { get; init; } = [];
+
+    /// <summary>Requests that closed, as they are now (status, answer, respondent, time).</summary>
+    public ImmutableArray<ClosedTask> Closed { get; init; } = [];
+
+    /// <summary>Whether there is nothing to record.</summary>
+    public bool IsEmpty => Events.IsDefaultOrEmpty && Opened.IsDefaultOrEmpty && Closed.IsDefaultOrEmpty;
+
+    /// <summary>Combines two records; events stay in order.</summary>
+    public RecordInput Merge(RecordInput? other) => other is null ? this : this with
+    {
+        Events = [.. Events, .. other.Events],
+        Opened = [.. Opened, .. other.Opened],
+        Closed = [.. Closed, .. other.Closed],
+    };
+}
+
+/// <summary>A request that opened.</summary>
+/// <param name="Request">The request.</param>
+/// <param name="State">The state of the path that asks, which answers are checked against.</param>
+/// <param name="Deadline">When the step's wait ends, when it has a timeout.</param>
+public sealed record OpenedTask(HumanRequest Request, JsonElement State, DateTimeOffset? Deadline = null);
+
+/// <summary>A request that closed.</summary>
+/// <param name="Request">The request as it closed.</param>
+/// <param name="Channel">The channel of the answer that closed it, when an answer did.</param>
+public sealed record ClosedTask(HumanRequest Request, string? Channel);

@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure.Data.Tables;
+using HumanLoop.Durable.TaskHub;
+using HumanLoop.Runs;
+
+namespace HumanLoop.Durable.RunEvents;
+
+/// <summary>
+/// A hub's run events, <c>{Hub}RunEvents</c>: one partition per run, one row per event keyed by its zero-padded
+/// sequence number, so a run's log reads in order from any point. Appending the same events again is harmless.
+/// </summary>
+public sealed class RunEventStore
+{
+    // An entity-group transaction holds at most 100 operations.
+    private const int BatchSize = 100;
+
+    private const int MaxDataChars = 30_000;
+
+    private readonly TableClient _table;
+
+    /// <summary>Creates the store of one hub.</summary>
+    /// <param name="tables">The account's Table service.</param>
+    /// <param name="names">The hub's names.</param>
+    public RunEventStore(TableServiceClient tables, TaskHubNames names)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(names);
+        _table = tables.GetTableClient(names.RunEventsTable);
+    }
+
+    /// <summary>Creates the table if it does not exist.</summary>
+    /// <param name="cancellationToken">Cancels the storage call.</param>
+    public Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default) => _table.CreateIfNotExistsAsync(cancellationToken);
+
+    /// <summary>Stores events of one run (upserts by sequence number, in transactions of up to 100).</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="events">The events.</param>
+    /// <param name="cancellationToken">Cancels the storage calls.</param>
+    public async Task AppendAsync(string runId, IReadOnlyList<RunEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        foreach (var chunk in events.Chunk(BatchSize))
+        {
+            var actions = chunk.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(runId, e)));
+            await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads a run's events with a sequence number above <paramref name="afterSequence"/>, oldest first.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="afterSequence">The last sequence number already seen; 0 reads from the start.</param>
+    /// <param name="maxCount">The most events returned.</param>
+    /// <param name="cancellationToken">Cancels the storage calls.</param>
+    public async Task<IReadOnlyList<RunEvent>> ReadAsync(string runId, long afterSequence = 0, int maxCount = 1000, CancellationToken cancellationToken = default)
+    {
+        var after = RowKey(afterSequence);
+        var results = new List<RunEvent>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {runId} and RowKey gt {after}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(maxCount, 1000), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            results.Add(FromEntity(entity));
+            if (results.Count >= maxCount)
+            {
+                break;
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>Deletes a run's events (when its instance is purged).</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="cancellationToken">Cancels the storage calls.</param>
+    public async Task DeleteAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        var keys = new List<string>();
+        await foreach (var entity in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {runId}"), select: ["RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            keys.Add(entity.RowKey);
+        }
+
+        foreach (var chunk in keys.Chunk(BatchSize))
+        {
+            var actions = chunk.Select(k => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(runId, k)));
+            await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static string RowKey(long sequence) => sequence.ToString("D19", CultureInfo.InvariantCulture);
+
+    private static TableEntity ToEntity(string runId, RunEvent e)
+    {
+        var entity = new TableEntity(runId, RowKey(e.Sequence))
+        {
+            ["Sequence"] = e.Sequence,
+            ["At"] = e.At,
+            ["Kind"] = e.Kind.ToString(),
+        };
+        Set(entity, "Node", e.Node);
+        Set(entity, "RequestId", e.RequestId);
+        Set(entity, "Respondent", e.Respondent);
+        Set(entity, "Message", e.Message);
+        var data = e.Data?.GetRawText();
+        if (data is { Length: > MaxDataChars })
+        {
+            // A table property holds 64 KiB; the full value stays in the orchestration's own history and output.
+            Set(entity, "DataOmitted", string.Create(CultureInfo.InvariantCulture, $"{data.Length} characters"));
+            data = null;
+        }
+
+        Set(entity, "Data", data);
+        return entity;
+
+        static void Set(TableEntity entity, string name, string? value)
+        {
+            if (value is not null)
+            {
+                entity[name] = value;
+            }
+        }
+    }
+
+    private static RunEvent FromEntity(TableEntity entity) => new(
+        entity.GetInt64("Sequence") ?? long.Parse(entity.RowKey, CultureInfo.InvariantCulture),
+        entity.GetDateTimeOffset("At") ?? default,
+        Enum.TryParse<RunEventKind>(entity.GetString("Kind"), out var kind) ? kind : default,
+        entity.GetString("Node"),
+        entity.GetString("RequestId"),
+        entity.GetString("Respondent"),
+        entity.GetString("Message"),
+        entity.GetString("Data") is { Length: > 0 } data ? JsonDocument.Parse(data).RootElement.Clone() : null);
+}
