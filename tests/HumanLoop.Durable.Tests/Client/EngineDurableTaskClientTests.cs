@@ -31,8 +31,10 @@ public sealed class EngineDurableTaskClientTests(AzuriteFixture azurite, ITestOu
         await using var hub = await EngineHub.StartAsync(azurite.Launcher.ConnectionString, ct);
 
         var options = new StartOrchestrationOptions { Tags = new Dictionary<string, string> { ["graph"] = "travel" } };
+        var stopwatch = Stopwatch.StartNew();
         var id = await hub.Client.ScheduleNewOrchestrationInstanceAsync(Echo, "ada", options, ct);
         var done = await hub.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, ct);
+        output.WriteLine($"Scheduled to seen completed: {stopwatch.Elapsed.TotalMilliseconds:0} ms");
 
         Assert.Matches("^[0-9a-f]{32}$", id);
         Assert.Equal(id, done.InstanceId);
@@ -169,10 +171,10 @@ public sealed class EngineDurableTaskClientTests(AzuriteFixture azurite, ITestOu
         output.WriteLine($"Paged query (3 pages): {pagedTime.TotalMilliseconds:0} ms; resumed page, status query and full listing: {stopwatch.Elapsed.TotalMilliseconds:0} ms");
 
         var listed = pages.SelectMany(page => page.Values).ToList();
-        Assert.True(pages.Count >= 3, $"Five instances in pages of two take at least three pages, not {pages.Count}.");
-        Assert.All(pages, page => Assert.InRange(page.Values.Count, 0, 2));
-        Assert.All(pages.SkipLast(1), page => Assert.NotNull(page.ContinuationToken));
-        Assert.Null(pages[^1].ContinuationToken);
+        Assert.Equal([2, 2, 1], pages.Select(page => page.Values.Count));
+        Assert.NotNull(pages[0].ContinuationToken);
+        Assert.NotNull(pages[1].ContinuationToken);
+        Assert.Null(pages[2].ContinuationToken);
         Assert.Equal(batch, listed.Select(instance => instance.InstanceId).Order());
         Assert.All(listed, instance => Assert.Equal("hello " + instance.InstanceId, instance.ReadOutputAs<string>()));
         Assert.Equal(pages[1].Values.Select(instance => instance.InstanceId), resumed.Values.Select(instance => instance.InstanceId));
