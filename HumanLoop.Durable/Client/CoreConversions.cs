@@ -85,10 +85,25 @@ internal static class CoreConversions
             SerializedInput = withPayloads ? state.Input : null,
             SerializedOutput = withPayloads ? state.Output : null,
             SerializedCustomStatus = state.Status,
+<<<<<<< HEAD
             Tags = state.Tags is { } tags ? new Dictionary<string, string>(tags) : new Dictionary<string, string>(),
             FailureDetails = state.FailureDetails.ToTaskFailureDetails(),
         };
 
+=======
+            Tags = CallerTags(state.Tags),
+            FailureDetails = state.FailureDetails.ToTaskFailureDetails(),
+        };
+
+    // The start adds the engine's tracing tags, and AzureStorage stores them on the instance with the caller's tags.
+    private static Dictionary<string, string> CallerTags(IDictionary<string, string>? stored) =>
+        stored is null
+            ? []
+            : stored
+                .Where(tag => tag.Key is not (Core.OrchestrationTags.CreateTraceForNewOrchestration or Core.OrchestrationTags.RequestTime))
+                .ToDictionary(tag => tag.Key, tag => tag.Value);
+
+>>>>>>> client-bridge
     // The engine stores UTC times; a kind lost on the way (Unspecified) must not be read as local time.
     private static DateTimeOffset AsUtc(DateTime time) =>
         new(time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : DateTime.SpecifyKind(time, DateTimeKind.Utc));

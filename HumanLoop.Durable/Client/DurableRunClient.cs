@@ -87,7 +87,9 @@ public sealed class DurableRunClient : IDurableRunClient
         var status = ReadCustomStatus(instance);
         if (messageId is not null && status.Outcomes.FirstOrDefault(o => o.MessageId == messageId) is { } earlier)
         {
-            return await ToOutcomeAsync(runId, earlier, status, cancellationToken).ConfigureAwait(false);
+            // A retry of an answer the run already applied: reported as such, and not raised again.
+            var repeated = earlier.Status == ResponseStatus.Accepted ? earlier with { Status = ResponseStatus.Duplicate, Message = "This answer was already applied." } : earlier;
+            return await ToOutcomeAsync(runId, repeated, status, cancellationToken).ConfigureAwait(false);
         }
 
         if (instance.IsCompleted)
@@ -272,7 +274,7 @@ public sealed class DurableRunClient : IDurableRunClient
                 var status = ReadCustomStatus(instance);
                 if (status.Outcomes.FirstOrDefault(o => o.MessageId == messageId) is { } outcome)
                 {
-                    return await ToOutcomeAsync(runId, outcome, status, cancellationToken).ConfigureAwait(false);
+                    return await ToOutcomeAsync(runId, outcome, status, cancellationToken, open).ConfigureAwait(false);
                 }
 
                 if (instance.IsCompleted)
@@ -291,14 +293,28 @@ public sealed class DurableRunClient : IDurableRunClient
         }
     }
 
-    private async Task<ResponseOutcome> ToOutcomeAsync(string runId, ResponseOutcomeSummary outcome, RunCustomStatus status, CancellationToken cancellationToken)
+    private async Task<ResponseOutcome> ToOutcomeAsync(string runId, ResponseOutcomeSummary outcome, RunCustomStatus status, CancellationToken cancellationToken, OpenRequestSummary? asked = null)
     {
         HumanRequest? request = null;
         if (outcome.RequestId is { } id)
         {
+            // The task table is written after the run applies the answer; until then the request as it was asked stands in.
             request = status.Open.FirstOrDefault(r => r.Id == id) is { } open
                 ? ToRequest(runId, open)
-                : await _tasks.GetAsync(runId, id, cancellationToken).ConfigureAwait(false) is { } task ? ToRequest(task) : null;
+                : await _tasks.GetAsync(runId, id, cancellationToken).ConfigureAwait(false) is { } task ? ToRequest(task)
+                : asked is not null && string.Equals(asked.Id, id, StringComparison.Ordinal) ? ToRequest(runId, asked) : null;
+
+            // The run's own account of the request is newer than the task table, which is written after it.
+            if (request is not null)
+            {
+                request = request with
+                {
+                    Status = outcome.RequestStatus ?? request.Status,
+                    Answer = outcome.Answer ?? request.Answer,
+                    Respondent = outcome.Respondent ?? request.Respondent,
+                    Attempts = Math.Max(outcome.Attempts, request.Attempts),
+                };
+            }
         }
 
         return new ResponseOutcome(outcome.Status, outcome.Message, request);

@@ -76,7 +76,8 @@ public sealed partial class EngineDurableTaskClient : DurableTaskClient
     /// <remarks>
     /// <para>
     /// The instance id is <see cref="StartOrchestrationOptions.InstanceId"/>, or a new GUID in "N" format.
-    /// <see cref="StartOrchestrationOptions.StartAt"/> delays the start (the instance is Pending until then), and
+    /// <see cref="StartOrchestrationOptions.StartAt"/> delays the start (the instance is Pending until then; AzureStorage
+    /// hides the start message for the delay in whole seconds, truncated, so it may start up to a second early), and
     /// <see cref="StartOrchestrationOptions.Tags"/> are stored with the instance.
     /// </para>
     /// <para>
@@ -368,7 +369,8 @@ public sealed partial class EngineDurableTaskClient : DurableTaskClient
     {
         var tags = requested is null ? new Dictionary<string, string>() : new Dictionary<string, string>(requested);
 
-        // The engine's tracing reads these two and removes them before the tags are stored.
+        // The engine's tracing starts the orchestration's trace from these two. AzureStorage stores them with the
+        // instance too; CoreConversions leaves them out of the tags callers read.
         tags[OrchestrationTags.CreateTraceForNewOrchestration] = "true";
         tags[OrchestrationTags.RequestTime] = _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
         return tags;

@@ -79,7 +79,13 @@ internal sealed partial class OrchestratedRun
 
     private void RememberOutcome(string messageId, ResponseOutcome outcome)
     {
-        var summary = new ResponseOutcomeSummary(messageId, outcome.Status, outcome.Request?.Id, outcome.Message);
+        var summary = new ResponseOutcomeSummary(messageId, outcome.Status, outcome.Request?.Id, outcome.Message)
+        {
+            RequestStatus = outcome.Request?.Status,
+            Answer = outcome.Request?.Answer,
+            Respondent = outcome.Request?.Respondent,
+            Attempts = outcome.Request?.Attempts ?? 0,
+        };
         var kept = _outcomes.RemoveAll(o => o.MessageId == messageId).Add(summary);
         _outcomes = kept.Length > RunCustomStatus.MaxOutcomes ? kept.RemoveRange(0, kept.Length - RunCustomStatus.MaxOutcomes) : kept;
     }

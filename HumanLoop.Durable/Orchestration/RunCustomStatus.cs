@@ -61,9 +61,22 @@ public sealed record OpenRequestSummary
     public DateTimeOffset OpenedAt { get; init; }
 }
 
-/// <summary>What became of one answer.</summary>
+/// <summary>What became of one answer, with the request's recorded answer when it has one.</summary>
 /// <param name="MessageId">The answer's response id.</param>
 /// <param name="Status">Accepted, rejected, buffered or refused.</param>
 /// <param name="RequestId">The request it concerned, when known.</param>
 /// <param name="Message">The validation message or the refusal reason.</param>
-public sealed record ResponseOutcomeSummary(string MessageId, ResponseStatus Status, string? RequestId, string? Message);
+public sealed record ResponseOutcomeSummary(string MessageId, ResponseStatus Status, string? RequestId, string? Message)
+{
+    /// <summary>The request's state after the answer.</summary>
+    public HumanRequestStatus? RequestStatus { get; init; }
+
+    /// <summary>The request's accepted answer (this one, or the one that came first).</summary>
+    public System.Text.Json.JsonElement? Answer { get; init; }
+
+    /// <summary>Who gave the accepted answer.</summary>
+    public string? Respondent { get; init; }
+
+    /// <summary>The request's invalid answers so far.</summary>
+    public int Attempts { get; init; }
+}

@@ -62,7 +62,8 @@ public sealed class HumanRequestsApiTests(HumanLoopAppFixture app)
         Assert.Contains("teleport", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Contains("Tallinn", problem.GetProperty("prompt").GetString(), StringComparison.Ordinal);
         Assert.Equal(new[] { "fly", "drive" }, problem.GetProperty("options").EnumerateArray().Select(o => o.GetString()!).ToArray());
-        Assert.Equal(1, problem.GetProperty("attempts").GetInt32());
+        // Checked before it reaches the run: a bad API call counts no attempt against the step's MaxAttempts.
+        Assert.Equal(0, problem.GetProperty("attempts").GetInt32());
         Assert.Equal(requestId, await _client.WaitForOpenRequestAsync(id, timeout.Token));
     }
 
