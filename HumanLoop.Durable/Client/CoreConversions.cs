@@ -85,12 +85,6 @@ internal static class CoreConversions
             SerializedInput = withPayloads ? state.Input : null,
             SerializedOutput = withPayloads ? state.Output : null,
             SerializedCustomStatus = state.Status,
-<<<<<<< HEAD
-            Tags = state.Tags is { } tags ? new Dictionary<string, string>(tags) : new Dictionary<string, string>(),
-            FailureDetails = state.FailureDetails.ToTaskFailureDetails(),
-        };
-
-=======
             Tags = CallerTags(state.Tags),
             FailureDetails = state.FailureDetails.ToTaskFailureDetails(),
         };
@@ -103,7 +97,6 @@ internal static class CoreConversions
                 .Where(tag => tag.Key is not (Core.OrchestrationTags.CreateTraceForNewOrchestration or Core.OrchestrationTags.RequestTime))
                 .ToDictionary(tag => tag.Key, tag => tag.Value);
 
->>>>>>> client-bridge
     // The engine stores UTC times; a kind lost on the way (Unspecified) must not be read as local time.
     private static DateTimeOffset AsUtc(DateTime time) =>
         new(time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : DateTime.SpecifyKind(time, DateTimeKind.Utc));
