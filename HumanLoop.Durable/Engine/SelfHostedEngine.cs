@@ -30,6 +30,7 @@ internal sealed partial class SelfHostedEngine : IHostedService, IAsyncDisposabl
     private readonly DurableHumanLoopOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
+    private static readonly System.Text.Json.JsonElement NoResult = System.Text.Json.JsonDocument.Parse("null").RootElement.Clone();
     private TaskHubWorker? _worker;
 
     public SelfHostedEngine(
@@ -75,7 +76,7 @@ internal sealed partial class SelfHostedEngine : IHostedService, IAsyncDisposabl
             new Creator<TaskActivity>(HumanLoopTaskNames.Record, () => shims.CreateActivity(HumanLoopTaskNames.Record, new JsonActivity(async (input, ct) =>
             {
                 await _activities.RecordAsync(input, ct).ConfigureAwait(false);
-                return default;
+                return NoResult;
             }))));
         await worker.StartAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         _worker = worker;

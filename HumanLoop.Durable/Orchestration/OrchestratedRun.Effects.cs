@@ -99,11 +99,16 @@ internal sealed partial class OrchestratedRun
 
     private void CallRecord(RecordInput record)
     {
+        // Storage may be briefly unavailable; the record is retried, and a record that still fails does not fail the run.
         var task = _context.CallActivityAsync(
             HumanLoopTaskNames.Record,
-            JsonSerializer.SerializeToElement(record, DurableJsonContext.Default.RecordInput));
+            JsonSerializer.SerializeToElement(record, DurableJsonContext.Default.RecordInput),
+            RecordRetry);
         _pending.Add(new PendingTask(PendingKind.Record, task, _ => null));
     }
+
+    private static readonly TaskOptions RecordRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
+        maxNumberOfAttempts: 6, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(30)));
 
     private void StartTimer(string timerId, DateTimeOffset dueAt)
     {

@@ -100,7 +100,15 @@ internal sealed partial class OrchestratedRun
         CancelAllTimers();
         foreach (var record in _pending.Where(p => p.Kind == PendingKind.Record).Select(p => p.Task).ToList())
         {
-            await record;
+            try
+            {
+                await record;
+            }
+            catch (TaskFailedException e)
+            {
+                var logger = _context.CreateReplaySafeLogger<GraphOrchestrator>();
+                LogRecordFailed(logger, _state.RunId, e.FailureDetails.ErrorMessage);
+            }
         }
 
         PublishStatus();
@@ -157,6 +165,9 @@ internal sealed partial class OrchestratedRun
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Run {RunId} continues as new (generation {Generation}) after {Messages} messages")]
     private static partial void LogContinuedAsNew(ILogger logger, string runId, int generation, int messages);
+
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Error, Message = "Run {RunId} finished but its last events or task changes could not be stored: {Error}")]
+    private static partial void LogRecordFailed(ILogger logger, string runId, string error);
 
     [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "Run {RunId} ignored event '{EventName}': {Reason}")]
     private static partial void LogIgnoredEvent(ILogger logger, string runId, string eventName, string reason);

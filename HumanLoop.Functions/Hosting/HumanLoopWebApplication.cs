@@ -26,6 +26,10 @@ internal static partial class HumanLoopWebApplication
 
         // There is no appsettings.json: keep the framework's per-request chatter out of the default log.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // The engine logs every queue message at Information; its warnings and errors are what an operator needs.
+        builder.Logging.AddFilter("DurableTask", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.DurableTask", LogLevel.Warning);
         var hostJsonPath = HostSettingsLoader.FindHostJson(builder.Configuration);
         HostSettingsLoader.AddLocalSettings(builder.Configuration, hostJsonPath);
         configure?.Invoke(builder);
