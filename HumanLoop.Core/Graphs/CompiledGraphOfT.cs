@@ -15,6 +15,7 @@ public sealed class CompiledGraph<TState> : CompiledGraph
     private readonly Dictionary<string, MergeRule> _mergeRules;
     private readonly Dictionary<string, IHumanNode> _human;
     private readonly string[] _order;
+    private readonly Lazy<JsonTypeInfo<TState>?> _nullSafeStateType;
 
     internal CompiledGraph(
         string name,
@@ -26,6 +27,7 @@ public sealed class CompiledGraph<TState> : CompiledGraph
         : base(name, entryPoint)
     {
         StateType = stateType;
+        _nullSafeStateType = new(() => CreateNullSafeType(stateType));
         _nodes = nodes;
         _outgoing = outgoing;
         _mergeRules = new Dictionary<string, MergeRule>(mergeRules, StringComparer.Ordinal);
@@ -48,17 +50,40 @@ public sealed class CompiledGraph<TState> : CompiledGraph
         state.Deserialize(StateType) ?? throw new JsonException($"Graph '{Name}': the state is null.");
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Besides the shape, a JSON <c>null</c> for a property or constructor parameter whose type is not annotated as
+    /// nullable (<c>string Destination</c>, not <c>string? Destination</c>) is refused, as
+    /// <see cref="JsonSerializerOptions.RespectNullableAnnotations"/> would refuse it, even when the state's own
+    /// contract does not enforce its annotations: such a null would otherwise fail the run in its first node.
+    /// </remarks>
     public override string? ValidateInput(JsonElement input)
     {
         try
         {
-            return input.Deserialize(StateType) is null
-                ? $"Graph '{Name}' needs an initial state as a JSON object; the input is null."
-                : null;
+            if (input.Deserialize(StateType) is null)
+            {
+                return $"Graph '{Name}' needs an initial state as a JSON object; the input is null.";
+            }
         }
         catch (JsonException e)
         {
             return $"The input is not a valid initial state for graph '{Name}': {e.Message}";
+        }
+
+        if (_nullSafeStateType.Value is not { } nullSafe)
+        {
+            return null;
+        }
+
+        try
+        {
+            // The contracts differ only in enforcing nullability, so whatever this refuses is a null where none is allowed.
+            _ = input.Deserialize(nullSafe);
+            return null;
+        }
+        catch (JsonException e)
+        {
+            return $"The input is not a valid initial state for graph '{Name}': {(string.IsNullOrEmpty(e.Path) ? "a property" : $"'{e.Path}'")} must not be null (its type is not nullable).";
         }
     }
 
@@ -308,6 +333,19 @@ public sealed class CompiledGraph<TState> : CompiledGraph
     };
 
     private InvalidOperationException UnknownNode(string node) => new($"Graph '{Name}' has no action node '{node}'.");
+
+    // The same contract with nullable annotations enforced; null when the state's options enforce them already or
+    // cannot be copied (a contract built without a resolver).
+    private static JsonTypeInfo<TState>? CreateNullSafeType(JsonTypeInfo<TState> stateType)
+    {
+        if (stateType.Options.RespectNullableAnnotations || stateType.Options.TypeInfoResolver is null)
+        {
+            return null;
+        }
+
+        var options = new JsonSerializerOptions(stateType.Options) { RespectNullableAnnotations = true };
+        return options.GetTypeInfo(typeof(TState)) as JsonTypeInfo<TState>;
+    }
 
     private sealed class HumanNode(HumanStep<TState> step, JsonTypeInfo<TState> stateType) : IHumanNode
     {

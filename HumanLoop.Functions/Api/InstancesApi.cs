@@ -40,7 +40,8 @@ internal static class InstancesApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status410Gone)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         group.MapPost("/{instanceId}/terminate", TerminateAsync)
             .WithName("TerminateInstance")
@@ -64,6 +65,7 @@ internal static class InstancesApi
         [FromQuery] string? showInput,
         HttpRequest request,
         IDurableRunClient client,
+        ManagementUris links,
         CancellationToken cancellationToken)
     {
         if (!QueryValues.TryParseBool(showHistory, nameof(showHistory), false, out var history, out var error)
@@ -90,7 +92,7 @@ internal static class InstancesApi
         var body = InstanceStatusMapper.ToResponse(info, input, history, historyOutput);
         return info.RuntimeStatus.IsTerminal()
             ? TypedResults.Ok(body)
-            : TypedResults.Accepted(ManagementUris.Status(request, instanceId), body);
+            : TypedResults.Accepted(links.Status(request, instanceId), body);
     }
 
     internal static async Task<Results<Ok<List<InstanceStatusResponse>>, ProblemHttpResult>> ListAsync(
@@ -103,6 +105,7 @@ internal static class InstancesApi
         [FromHeader(Name = ContinuationHeader)] string? continuationToken,
         HttpResponse response,
         IDurableRunClient client,
+        ContinuationTokens tokens,
         CancellationToken cancellationToken)
     {
         if (!TryParseStatuses(runtimeStatus, out var statuses, out var error)
@@ -115,7 +118,7 @@ internal static class InstancesApi
         }
 
         string? storeToken = null;
-        if (!string.IsNullOrEmpty(continuationToken) && !ContinuationTokens.TryDecode(continuationToken, out storeToken))
+        if (!string.IsNullOrEmpty(continuationToken) && !tokens.TryDecode(continuationToken, out storeToken))
         {
             return ApiProblems.BadRequest($"The {ContinuationHeader} header is not a continuation token this API issued.");
         }
@@ -133,7 +136,7 @@ internal static class InstancesApi
         var page = await client.QueryAsync(query, cancellationToken);
         if (page.ContinuationToken is not null)
         {
-            response.Headers[ContinuationHeader] = ContinuationTokens.Encode(page.ContinuationToken);
+            response.Headers[ContinuationHeader] = tokens.Encode(page.ContinuationToken);
         }
 
         return TypedResults.Ok(page.Runs.Select(r => InstanceStatusMapper.ToResponse(r, input, false, false)).ToList());

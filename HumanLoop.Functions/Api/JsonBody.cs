@@ -1,15 +1,23 @@
 using System.Text.Json;
+using HumanLoop.Functions.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace HumanLoop.Functions.Api;
 
 /// <summary>
-/// Reads a request body as JSON, turning every way it can be wrong (too large, not JSON, empty when a value is
-/// needed, the client going away) into a 4xx problem instead of an exception.
+/// Reads a request body as JSON, turning every way it can be wrong (too large, not declared as JSON, not JSON, nested
+/// too deep, text that is not Unicode, empty when a value is needed, the client going away) into a 4xx problem
+/// instead of an exception, before any of it reaches a run.
 /// </summary>
 internal static class JsonBody
 {
-    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64 };
+    /// <summary>
+    /// The deepest nesting of arrays and objects a body may have. It is well below System.Text.Json's default limit
+    /// (64) so that the envelopes the engine wraps around a value (the event, the state, the history) stay within it.
+    /// </summary>
+    public const int MaxDepth = 32;
+
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = MaxDepth };
 
     /// <summary>Reads the body.</summary>
     /// <param name="request">The request.</param>
@@ -44,15 +52,53 @@ internal static class JsonBody
                 : (null, null);
         }
 
+        if (!JsonMediaType.IsJson(request.ContentType))
+        {
+            return (null, ApiProblems.Create(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type", JsonMediaType.UnsupportedDetail(request.ContentType)));
+        }
+
+        JsonElement value;
         try
         {
             using var document = JsonDocument.Parse(content, Options);
-            return (document.RootElement.Clone(), null);
+            value = document.RootElement.Clone();
         }
         catch (JsonException ex)
         {
-            return (null, ApiProblems.BadRequest($"The request body is not valid JSON: {ex.Message}"));
+            return (null, ApiProblems.BadRequest(NestsTooDeep(content)
+                ? $"The request body nests arrays and objects more than {MaxDepth} levels deep; the limit is {MaxDepth}."
+                : $"The request body is not valid JSON: {ex.Message}"));
         }
+
+        if (JsonText.FindInvalid(value) is { } invalid)
+        {
+            return (null, ApiProblems.BadRequest(invalid.Problem, new Dictionary<string, object?> { ["path"] = invalid.Path }));
+        }
+
+        return (value, null);
+    }
+
+    // Called once parsing failed, to tell a body that is too deep from one that is malformed: the reader allows one level
+    // more than the limit, so reaching that level means the limit was the parser's reason.
+    private static bool NestsTooDeep(ReadOnlySpan<byte> content)
+    {
+        var reader = new Utf8JsonReader(content, new JsonReaderOptions { MaxDepth = MaxDepth + 1 });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject && reader.CurrentDepth >= MaxDepth)
+                {
+                    return true;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Malformed before reaching the limit.
+        }
+
+        return false;
     }
 
     private static string MaxBodyBytes(HttpRequest request) =>

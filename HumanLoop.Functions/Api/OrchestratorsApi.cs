@@ -14,14 +14,15 @@ internal static class OrchestratorsApi
 
         group.MapPost(
                 "/{graph}",
-                (string graph, HttpRequest request, IDurableRunClient client, IGraphCatalog catalog, GraphInputs inputs, CancellationToken cancellationToken) =>
-                    StartAsync(graph, instanceId: null, request, client, catalog, inputs, cancellationToken))
+                (string graph, HttpRequest request, IDurableRunClient client, IGraphCatalog catalog, GraphInputs inputs, ManagementUris links, CancellationToken cancellationToken) =>
+                    StartAsync(graph, instanceId: null, request, client, catalog, inputs, links, cancellationToken))
             .WithName("StartRun")
             .WithSummary("Starts a run of a graph with a new id; the body is the initial state as JSON (no body: the graph's default input).")
             .Accepts<JsonElement>("application/json", "text/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         group.MapPost("/{graph}/{instanceId}", StartAsync)
             .WithName("StartRunWithId")
@@ -30,7 +31,8 @@ internal static class OrchestratorsApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         return group;
     }
@@ -42,6 +44,7 @@ internal static class OrchestratorsApi
         IDurableRunClient client,
         IGraphCatalog catalog,
         GraphInputs inputs,
+        ManagementUris links,
         CancellationToken cancellationToken)
     {
         if (catalog.Find(graph) is not { } compiled)
@@ -87,7 +90,7 @@ internal static class OrchestratorsApi
             return ApiProblems.BadRequest(ex.Message);
         }
 
-        var payload = ManagementUris.For(request, id);
+        var payload = links.For(request, id);
         return TypedResults.Accepted(payload.StatusQueryGetUri, payload);
     }
 }

@@ -18,6 +18,18 @@ internal static class AppSettings
     /// <summary>The keys the HTTP API requires (comma-separated; unset: the API is open, as the Functions host is locally).</summary>
     public const string ApiKeys = "HumanLoop:Http:ApiKeys";
 
+    /// <summary>
+    /// The public base URL of the API (such as <c>https://humanloop.example.com</c>) that <c>Location</c> and the management
+    /// links start with; unset: the request's host when it names this server, else the listening address.
+    /// </summary>
+    public const string BaseUrl = "HumanLoop:Http:BaseUrl";
+
+    /// <summary>
+    /// The secret continuation tokens are signed with (a key is derived from it); the same on every host of a hub so
+    /// that a token from one host works on another. Unset: a random key per process.
+    /// </summary>
+    public const string ContinuationTokenKey = "HumanLoop:Http:ContinuationTokenKey";
+
     /// <summary>An explicit path to host.json; by default it is looked for from the current directory up, then next to the app.</summary>
     public const string HostJsonPath = "HumanLoop:HostJsonPath";
 

@@ -5,6 +5,7 @@ using HumanLoop.Durable.Storage;
 using HumanLoop.Functions.Api;
 using HumanLoop.Functions.Http;
 using HumanLoop.Functions.Samples;
+using Microsoft.AspNetCore.Hosting.Server;
 
 namespace HumanLoop.Functions.Hosting;
 
@@ -42,6 +43,7 @@ internal static partial class HumanLoopWebApplication
         ConfigureTaskHub(builder, hostSettings, storage);
         var apiKeys = ApiKeyAuthentication.ParseKeys(builder.Configuration[AppSettings.ApiKeys]);
         ConfigureHttpApi(builder, apiKeys);
+        ConfigureLinksAndTokens(builder);
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -144,8 +146,7 @@ internal static partial class HumanLoopWebApplication
     private static void ConfigureHttpApi(WebApplicationBuilder builder, IReadOnlyList<string> apiKeys)
     {
         builder.Services.AddApiKeys(apiKeys);
-        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
-            context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier));
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemDefaults.Customize);
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         builder.Services.ConfigureHttpJsonOptions(options =>
         {
@@ -176,6 +177,15 @@ internal static partial class HumanLoopWebApplication
 
             return Task.CompletedTask;
         }));
+    }
+
+    private static void ConfigureLinksAndTokens(WebApplicationBuilder builder)
+    {
+        // Both settings are read and checked here, so a bad value stops start-up with a message naming it.
+        var baseUrl = LinkBase.ParseBaseUrl(builder.Configuration[AppSettings.BaseUrl], AppSettings.BaseUrl);
+        builder.Services.AddSingleton(sp => new LinkBase(baseUrl, sp.GetRequiredService<IServer>()));
+        builder.Services.AddSingleton<ManagementUris>();
+        builder.Services.AddSingleton(ContinuationTokens.FromSecret(builder.Configuration[AppSettings.ContinuationTokenKey], AppSettings.ContinuationTokenKey));
     }
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "The HTTP API accepts requests without a key; set {Setting} to require one")]

@@ -7,7 +7,7 @@ namespace HumanLoop.Functions.Tests.Hosting;
 public sealed class SettingsDocumentationTests
 {
     public static TheoryData<string> AppSettingKeys =>
-        new() { AppSettings.Storage, AppSettings.AzuriteAutoStart, AppSettings.MaxRequestBodyBytes, AppSettings.ApiKeys, AppSettings.HostJsonPath };
+        new() { AppSettings.Storage, AppSettings.AzuriteAutoStart, AppSettings.MaxRequestBodyBytes, AppSettings.ApiKeys, AppSettings.BaseUrl, AppSettings.ContinuationTokenKey, AppSettings.HostJsonPath };
 
     [Theory]
     [MemberData(nameof(AppSettingKeys))]
