@@ -34,7 +34,7 @@ public static class WaitingBenchmark
         int timerRuns = args.Length > 2 && int.TryParse(args[2], CultureInfo.InvariantCulture, out var t) ? t : 500;
         var waiting = Build("waiting", TimeSpan.FromDays(30));
         var soon = Build("soon", TimeSpan.FromSeconds(4));
-        await using var host = await DurableBenchmarkHost.StartAsync(subscribe: false, waiting, soon);
+        await using var host = await DurableBenchmarkHost.StartAsync(subscribe: false, [waiting, soon]);
         var input = waiting.ToJson(new Article("waiting"));
         var process = Process.GetCurrentProcess();
 
