@@ -51,6 +51,8 @@ internal sealed partial class SelfHostedEngine : IHostedService, IAsyncDisposabl
         _logger = loggerFactory.CreateLogger<SelfHostedEngine>();
     }
 
+    private static readonly System.Text.Json.JsonElement RecordDone = System.Text.Json.JsonDocument.Parse("null").RootElement.Clone();
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await _service.CreateIfNotExistsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -75,7 +77,9 @@ internal sealed partial class SelfHostedEngine : IHostedService, IAsyncDisposabl
             new Creator<TaskActivity>(HumanLoopTaskNames.Record, () => shims.CreateActivity(HumanLoopTaskNames.Record, new JsonActivity(async (input, ct) =>
             {
                 await _activities.RecordAsync(input, ct).ConfigureAwait(false);
-                return default;
+
+                // Not default(JsonElement): an Undefined element cannot be serialized, which failed the activity.
+                return RecordDone;
             }))));
         await worker.StartAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         _worker = worker;
