@@ -47,6 +47,32 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
     /// <summary>The effective options the engine runs with.</summary>
     public DurableHumanLoopOptions Options => _host.Services.GetRequiredService<IOptions<DurableHumanLoopOptions>>().Value;
 
+    /// <summary>
+    /// Waits until the engine's control and work-item queues are empty (approximate counts, as the queue service reports
+    /// them), printing the backlog to stderr: started runs have then all reached their human step.
+    /// </summary>
+    public async Task WaitForEngineIdleAsync(TimeSpan limit)
+    {
+        var hub = Options.HubName.ToLowerInvariant();
+        var names = Enumerable.Range(0, Options.StorageProvider.PartitionCount).Select(i => $"{hub}-control-{i:00}").Append($"{hub}-workitems");
+        var queues = names.Select(n => new QueueClient(_azurite.ConnectionString, n)).ToList();
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < limit)
+        {
+            var counts = await Task.WhenAll(queues.Select(async q => (await q.GetPropertiesAsync()).Value.ApproximateMessagesCount));
+            int backlog = counts.Sum();
+            if (backlog == 0)
+            {
+                return;
+            }
+
+            Console.Error.WriteLine($"  engine backlog: {backlog} queue messages ({clock.Elapsed.TotalSeconds:F0} s)");
+            await Task.Delay(TimeSpan.FromSeconds(5));
+        }
+
+        Console.Error.WriteLine($"  engine backlog not drained within {limit}");
+    }
+
     /// <summary>The host's loggers.</summary>
     public ILoggerFactory LoggerFactory => _host.Services.GetRequiredService<ILoggerFactory>();
 
