@@ -39,7 +39,7 @@ public static class WaitingBenchmark
         var process = Process.GetCurrentProcess();
 
         await StartManyAsync(host, "waiting", input, "warm-", 200);
-        await host.WaitForEngineIdleAsync(TimeSpan.FromMinutes(2));
+        await host.WaitForEngineIdleAsync(200, TimeSpan.FromMinutes(2));
         await Task.Delay(3000);
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         process.Refresh();
@@ -50,7 +50,7 @@ public static class WaitingBenchmark
         double scheduleSeconds = clock.Elapsed.TotalSeconds;
 
         // Scheduling only queues the start messages; the runs wait on their human step once the engine has run them.
-        await host.WaitForEngineIdleAsync(TimeSpan.FromMinutes(8));
+        await host.WaitForEngineIdleAsync(200 + runs, TimeSpan.FromMinutes(8));
         double startSeconds = clock.Elapsed.TotalSeconds;
         await Task.Delay(3000);
         long heapAfter = GC.GetTotalMemory(forceFullCollection: true);
