@@ -52,6 +52,7 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
     /// them), printing the backlog to stderr: started runs have then all reached their human step.
     /// </summary>
     /// <param name="resident">Messages that stay: a waiting run's deadline timer is an invisible control-queue message.</param>
+    /// <param name="limit">How long to wait at most.</param>
     public async Task WaitForEngineIdleAsync(int resident, TimeSpan limit)
     {
         var hub = Options.HubName.ToLowerInvariant();
