@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using DurableTask.AzureStorage;
+using Microsoft.Extensions.Options;
 using HumanLoop.Durable.Azurite;
 using HumanLoop.Durable.Client;
 using HumanLoop.Durable.DependencyInjection;
@@ -39,9 +41,47 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
 
     public IDurableRunClient Client => _host.Services.GetRequiredService<IDurableRunClient>();
 
+    /// <summary>The engine's backend, for reading an instance's history.</summary>
+    public AzureStorageOrchestrationService Service => _host.Services.GetRequiredService<AzureStorageOrchestrationService>();
+
+    /// <summary>The effective options the engine runs with.</summary>
+    public DurableHumanLoopOptions Options => _host.Services.GetRequiredService<IOptions<DurableHumanLoopOptions>>().Value;
+
+    /// <summary>
+    /// Waits until the engine's control and work-item queues are empty (approximate counts, as the queue service reports
+    /// them), printing the backlog to stderr: started runs have then all reached their human step.
+    /// </summary>
+    /// <param name="resident">Messages that stay: a waiting run's deadline timer is an invisible control-queue message.</param>
+    /// <param name="limit">How long to wait at most.</param>
+    public async Task WaitForEngineIdleAsync(int resident, TimeSpan limit)
+    {
+        var hub = Options.HubName.ToLowerInvariant();
+        var names = Enumerable.Range(0, Options.StorageProvider.PartitionCount).Select(i => $"{hub}-control-{i:00}").Append($"{hub}-workitems");
+        var queues = names.Select(n => new QueueClient(_azurite.ConnectionString, n)).ToList();
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < limit)
+        {
+            var counts = await Task.WhenAll(queues.Select(async q => (await q.GetPropertiesAsync()).Value.ApproximateMessagesCount));
+            int backlog = counts.Sum();
+            if (backlog <= resident)
+            {
+                return;
+            }
+
+            Console.Error.WriteLine($"  engine backlog: {backlog} queue messages ({clock.Elapsed.TotalSeconds:F0} s)");
+            await Task.Delay(TimeSpan.FromSeconds(5));
+        }
+
+        Console.Error.WriteLine($"  engine backlog not drained within {limit}");
+    }
+
+    /// <summary>The host's loggers.</summary>
+    public ILoggerFactory LoggerFactory => _host.Services.GetRequiredService<ILoggerFactory>();
+
     /// <param name="subscribe">Whether an external system (in this process, its calls not counted) drains <c>{hub}-human-tasks</c>.</param>
     /// <param name="graphs">The graphs the host runs.</param>
-    public static async Task<DurableBenchmarkHost> StartAsync(bool subscribe, params CompiledGraph[] graphs)
+    /// <param name="configure">Engine settings applied after the host's own (null: HumanLoop's defaults).</param>
+    public static async Task<DurableBenchmarkHost> StartAsync(bool subscribe, CompiledGraph[] graphs, Action<DurableHumanLoopOptions>? configure = null)
     {
         var dataFolder = Path.Combine(Path.GetTempPath(), "humanloop-bench-" + Guid.NewGuid().ToString("N"));
         var clock = Stopwatch.StartNew();
@@ -56,6 +96,7 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
             o.StorageConnectionString = azurite.ConnectionString;
             o.StorageClientSettings = new StorageClientSettings { PerCallPolicy = counter };
             o.HubName = hubName;
+            configure?.Invoke(o);
         }).SelfHosted();
         foreach (var graph in graphs)
         {
