@@ -96,11 +96,11 @@ public sealed class HostJsonSettingsTests
                     "partitionCount": 17,
                     "maxQueuePollingInterval": "soon",
                     "controlQueueBatchSize": 0,
-                    "maxDequeueCount": "many"
+                    "controlQueueBufferThreshold": "many"
                   },
                   "maxConcurrentActivityFunctions": 0
                 },
-                "humanLoop": { "port": 0, "azuriteDataFolder": "", "publishHumanTasks": "sometimes", "recoveryAge": "02:00:00", "runCacheCapacity": -1 }
+                "humanLoop": { "port": 0, "azuriteDataFolder": "", "publishHumanTasks": "sometimes", "responseTimeout": "02:00:00", "continueAsNewAfter": 1 }
               }
             }
             """;
@@ -112,13 +112,13 @@ public sealed class HostJsonSettingsTests
         Assert.Contains(error.Problems, p => p.StartsWith("extensions.durableTask.storageProvider.partitionCount:", StringComparison.Ordinal) && p.Contains("between 1 and 16", StringComparison.Ordinal));
         Assert.Contains(error.Problems, p => p.StartsWith("extensions.durableTask.storageProvider.maxQueuePollingInterval:", StringComparison.Ordinal) && p.Contains("\"soon\"", StringComparison.Ordinal));
         Assert.Contains(error.Problems, p => p.StartsWith("extensions.durableTask.storageProvider.controlQueueBatchSize:", StringComparison.Ordinal));
-        Assert.Contains(error.Problems, p => p.StartsWith("extensions.durableTask.storageProvider.maxDequeueCount:", StringComparison.Ordinal) && p.Contains("whole number", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("extensions.durableTask.storageProvider.controlQueueBufferThreshold:", StringComparison.Ordinal) && p.Contains("whole number", StringComparison.Ordinal));
         Assert.Contains(error.Problems, p => p.StartsWith("extensions.humanLoop.port:", StringComparison.Ordinal));
         Assert.Contains(error.Problems, p => p.StartsWith("extensions.humanLoop.azuriteDataFolder:", StringComparison.Ordinal));
         Assert.Contains(error.Problems, p => p.StartsWith("extensions.durableTask.maxConcurrentActivityFunctions:", StringComparison.Ordinal));
         Assert.Contains(error.Problems, p => p.StartsWith("extensions.humanLoop.publishHumanTasks:", StringComparison.Ordinal) && p.Contains("true or false", StringComparison.Ordinal));
-        Assert.Contains(error.Problems, p => p.StartsWith("extensions.humanLoop.recoveryAge:", StringComparison.Ordinal));
-        Assert.Contains(error.Problems, p => p.StartsWith("extensions.humanLoop.runCacheCapacity:", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("extensions.humanLoop.responseTimeout:", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("extensions.humanLoop.continueAsNewAfter:", StringComparison.Ordinal));
         Assert.Equal(11, error.Problems.Count);
         Assert.Contains("/app/host.json", error.Message, StringComparison.Ordinal);
     }
