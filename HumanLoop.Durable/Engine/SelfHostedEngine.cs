@@ -75,7 +75,9 @@ internal sealed partial class SelfHostedEngine : IHostedService, IAsyncDisposabl
             new Creator<TaskActivity>(HumanLoopTaskNames.Record, () => shims.CreateActivity(HumanLoopTaskNames.Record, new JsonActivity(async (input, ct) =>
             {
                 await _activities.RecordAsync(input, ct).ConfigureAwait(false);
-                return default;
+
+                // JSON null, not default(JsonElement): the shim serializes the result, and an undefined element throws.
+                return JsonNull;
             }))));
         await worker.StartAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         _worker = worker;
@@ -105,6 +107,8 @@ internal sealed partial class SelfHostedEngine : IHostedService, IAsyncDisposabl
 
         worker.Dispose();
     }
+
+    private static readonly System.Text.Json.JsonElement JsonNull = System.Text.Json.JsonDocument.Parse("null").RootElement.Clone();
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
 
