@@ -1,5 +1,6 @@
 using HumanLoop.Durable.Client;
 using HumanLoop.Durable.HumanTasks;
+using HumanLoop.Durable.Orchestration;
 
 namespace HumanLoop.Durable.Tests.Orchestration;
 
@@ -48,6 +49,19 @@ internal static class Polling
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             throw new TimeoutException($"Task '{requestId}' did not reach the expected state in time; last status {last?.Status.ToString() ?? "absent"}.");
+        }
+    }
+
+    public static async Task<RunCustomStatus> CustomStatusAsync(EngineHost host, string runId, Func<RunCustomStatus, bool> until, CancellationToken ct)
+    {
+        while (true)
+        {
+            if (await host.Engine.GetInstanceAsync(runId, ct) is { } instance && DurableRunClient.ReadCustomStatus(instance) is var status && until(status))
+            {
+                return status;
+            }
+
+            await Task.Delay(50, ct);
         }
     }
 }
