@@ -1,0 +1,85 @@
+using HumanLoop.Durable.Client;
+using HumanLoop.Durable.DependencyInjection;
+using HumanLoop.Durable.HumanTasks;
+using HumanLoop.Graphs;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace HumanLoop.Durable.Tests.Orchestration;
+
+/// <summary>
+/// A generic host running the self-hosted Durable Task engine on its own hub of the fixture's Azurite, with the
+/// given graphs registered, polling fast enough for tests. Stopped and disposed with the helper.
+/// </summary>
+internal sealed class EngineHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private EngineHost(IHost host, string hubName)
+    {
+        _host = host;
+        HubName = hubName;
+    }
+
+    public string HubName { get; }
+
+    public IDurableRunClient Client => _host.Services.GetRequiredService<IDurableRunClient>();
+
+    public DurableTaskClient Engine => _host.Services.GetRequiredService<DurableTaskClient>();
+
+    public HumanTaskStore Tasks => _host.Services.GetRequiredService<HumanTaskStore>();
+
+    public IServiceProvider Services => _host.Services;
+
+    public static async Task<EngineHost> StartAsync(
+        AzuriteFixture azurite,
+        IEnumerable<CompiledGraph> graphs,
+        Action<DurableHumanLoopOptions>? configure = null,
+        CancellationToken cancellationToken = default)
+    {
+        var hubName = "hub" + Guid.NewGuid().ToString("N")[..12];
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var humanLoop = builder.Services.AddDurableHumanLoop(o =>
+        {
+            o.StorageConnectionString = azurite.Launcher.ConnectionString;
+            o.HubName = hubName;
+            o.StorageProvider.MaxQueuePollingInterval = TimeSpan.FromMilliseconds(100);
+            o.StorageProvider.PartitionCount = 1;
+            o.StorageProvider.UseTablePartitionManagement = true;
+            o.ShutdownGracePeriod = TimeSpan.FromSeconds(2);
+            configure?.Invoke(o);
+        });
+        foreach (var graph in graphs)
+        {
+            humanLoop.AddGraph(graph);
+        }
+
+        humanLoop.SelfHosted();
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+
+        return new EngineHost(host, hubName);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = TestTimeout.Start(30);
+        try
+        {
+            await _host.StopAsync(timeout.Token);
+        }
+        finally
+        {
+            _host.Dispose();
+        }
+    }
+}

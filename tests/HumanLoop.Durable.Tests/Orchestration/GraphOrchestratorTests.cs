@@ -1,0 +1,295 @@
+using System.Text.Json;
+using HumanLoop.Durable.Client;
+using HumanLoop.Durable.Orchestration;
+using HumanLoop.Durable.Serialization;
+using HumanLoop.Runs;
+using HumanLoop.Runtime;
+
+namespace HumanLoop.Durable.Tests.Orchestration;
+
+/// <summary>The graph orchestrator on the real engine (self-hosted worker on Azurite), one hub for the class.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class GraphOrchestratorTests(SharedEngineHost shared) : IClassFixture<SharedEngineHost>
+{
+    private IDurableRunClient Client => shared.Host.Client;
+
+    [Fact]
+    public async Task Approval_AnsweredOnce_CompletesWithAnswerAppliedOnceAndTaskAcceptedAndGaplessEvents()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var runId = await Client.StartRunAsync("approval", Json(new Flow(Title: "t")), cancellationToken: ct);
+
+        var request = await WaitForOpenRequestAsync(runId, "review", ct);
+        // The status lists the request as soon as it opens; its row is written by the record activity just after.
+        var open = await Polling.TaskAsync(shared.Host.Tasks, runId, request.Id, t => true, ct);
+        Assert.Equal(HumanRequestStatus.Open, open.Status);
+        Assert.Equal("role:editor", Assert.Single(open.Assignees));
+
+        var outcome = await Client.RespondAsync(runId, request.Id, Json("approve"), "user:ann", "web", "m1", ct);
+        Assert.Equal(ResponseStatus.Accepted, outcome.Status);
+
+        var done = await Client.WaitForCompletionAsync(runId, ct);
+        await AssertCompletedAsync(done);
+        var output = TestGraphs.Approval.FromJson(done.Output!.Value);
+        Assert.True(output.Prepared);
+        Assert.True(output.Approved);
+        Assert.True(output.Published);
+        Assert.Equal(1, output.Applied);
+        Assert.Equal("user:ann", output.Reviewer);
+
+        var closed = await Polling.TaskAsync(shared.Host.Tasks, runId, request.Id, t => t.Status != HumanRequestStatus.Open, ct);
+        Assert.Equal(HumanRequestStatus.Accepted, closed.Status);
+        Assert.Equal("user:ann", closed.Respondent);
+        Assert.Equal("web", closed.AnsweredVia);
+        Assert.NotNull(closed.ClosedAt);
+
+        var events = await Client.GetEventsAsync(runId, cancellationToken: ct);
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.Sequence));
+        Assert.Single(events, e => e.Kind == RunEventKind.InputAccepted && e.Respondent == "user:ann");
+        Assert.Equal(RunEventKind.Completed, events[^1].Kind);
+    }
+
+    [Fact]
+    public async Task RaiseEvent_TwoAnswersByNodeNameBackToBackToALoopingNode_AppliesBoth()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var runId = await Client.StartRunAsync("loop", Json(new Flow()), cancellationToken: ct);
+        await WaitForOpenRequestAsync(runId, "ask", ct);
+
+        // Issue 3255: the second event of a name must reach the second wait, not a cancelled first one.
+        await Client.RaiseEventAsync(runId, "ask", Json("first"), cancellationToken: ct);
+        await Client.RaiseEventAsync(runId, "ask", Json("second"), cancellationToken: ct);
+        await WaitForOpenRequestAsync(runId, "ask", ct, occurrence: 3);
+        await Client.RaiseEventAsync(runId, "ask", Json("done"), cancellationToken: ct);
+
+        var done = await Client.WaitForCompletionAsync(runId, ct);
+        await AssertCompletedAsync(done);
+        var output = TestGraphs.Loop.FromJson(done.Output!.Value);
+        Assert.Equal(["first", "second", "done"], output.Answers);
+        Assert.Equal(3, output.Applied);
+    }
+
+    [Fact]
+    public async Task RaiseEvent_ByNodeNameBeforeTheNodeAsks_IsDeliveredWhenItAsks()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var runId = "gated-" + Guid.NewGuid().ToString("N");
+        var gate = TestGraphs.Gates.GetOrAdd(runId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        await Client.StartRunAsync("gated", Json(new Flow()), new StartRunOptions { RunId = runId }, ct);
+
+        // The run is held in its first node, so "ask" has not asked yet.
+        await Client.RaiseEventAsync(runId, "ask", Json("early"), cancellationToken: ct);
+        var before = await Client.GetStatusAsync(runId, cancellationToken: ct);
+        Assert.Empty(before!.OpenRequests);
+        gate.SetResult();
+
+        var done = await Client.WaitForCompletionAsync(runId, ct);
+        await AssertCompletedAsync(done);
+        var output = TestGraphs.Gated.FromJson(done.Output!.Value);
+        Assert.True(output.Prepared);
+        Assert.Equal("early", output.Answer);
+        Assert.Equal(1, output.Applied);
+    }
+
+    [Fact]
+    public async Task RespondAsync_StepWithThirtyDayTimersAnsweredAtOnce_CompletesPromptly()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var runId = await Client.StartRunAsync("long-wait", Json(new Flow()), cancellationToken: ct);
+        var request = await WaitForOpenRequestAsync(runId, "ask", ct);
+
+        var outcome = await Client.RespondAsync(runId, request.Id, Json("now"), "user:bob", cancellationToken: ct);
+        Assert.Equal(ResponseStatus.Accepted, outcome.Status);
+
+        // The losing reminder and deadline timers must not keep the instance running.
+        using var prompt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        prompt.CancelAfter(TimeSpan.FromSeconds(5));
+        var done = await Client.WaitForCompletionAsync(runId, prompt.Token);
+        await AssertCompletedAsync(done);
+        Assert.Equal("now", TestGraphs.LongWait.FromJson(done.Output!.Value).Answer);
+    }
+
+    [Fact]
+    public async Task Timeout_ShortDeadlineWithTakeDefault_TakesTheDefault()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var runId = await Client.StartRunAsync("short-default", Json(new Flow()), cancellationToken: ct);
+
+        var done = await Client.WaitForCompletionAsync(runId, ct);
+
+        await AssertCompletedAsync(done);
+        var output = TestGraphs.ShortDefault.FromJson(done.Output!.Value);
+        Assert.Equal("fallback", output.Answer);
+        Assert.Equal("system:timeout", output.AnsweredBy);
+        var events = await Client.GetEventsAsync(runId, cancellationToken: ct);
+        Assert.Contains(events, e => e.Kind == RunEventKind.TimedOut && e.Node == "ask");
+    }
+
+    [Fact]
+    public async Task Timeout_ShortDeadlineWithRoute_FollowsTheTimedOutEdge()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var runId = await Client.StartRunAsync("short-route", Json(new Flow()), cancellationToken: ct);
+
+        var done = await Client.WaitForCompletionAsync(runId, ct);
+
+        await AssertCompletedAsync(done);
+        var output = TestGraphs.ShortRoute.FromJson(done.Output!.Value);
+        Assert.True(output.TimedOut);
+        Assert.Null(output.Answer);
+    }
+
+    [Fact]
+    public async Task FanOut_ThreeHumanBranches_AllOpenAtOnceAndEachAnsweredOnceAndMerged()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var runId = await Client.StartRunAsync("fan-out", Json(new Flow()), cancellationToken: ct);
+
+        var status = await PollAsync(runId, s => s.OpenRequests.Count == 3, ct);
+        Assert.Equal(["a", "b", "c"], status.OpenRequests.Select(r => r.Node).Order());
+        foreach (var request in status.OpenRequests)
+        {
+            var outcome = await Client.RespondAsync(runId, request.Id, Json("answer-" + request.Node), "user:" + request.Node, cancellationToken: ct);
+            Assert.Equal(ResponseStatus.Accepted, outcome.Status);
+        }
+
+        var done = await Client.WaitForCompletionAsync(runId, ct);
+        await AssertCompletedAsync(done);
+        var output = TestGraphs.FanOut.FromJson(done.Output!.Value);
+        Assert.Equal(("answer-a", "answer-b", "answer-c"), (output.A, output.B, output.C));
+        Assert.True(output.Joined);
+        var events = await Client.GetEventsAsync(runId, cancellationToken: ct);
+        Assert.Equal(3, events.Count(e => e.Kind == RunEventKind.InputAccepted));
+    }
+
+    [Fact]
+    public async Task RespondAsync_SameMessageIdTwice_SecondReportsTheFirstOutcomeAndIsAppliedOnce()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var runId = await Client.StartRunAsync("loop", Json(new Flow()), cancellationToken: ct);
+        var request = await WaitForOpenRequestAsync(runId, "ask", ct);
+
+        var first = await Client.RespondAsync(runId, request.Id, Json("once"), "user:ann", messageId: "same", cancellationToken: ct);
+        var second = await Client.RespondAsync(runId, "ask", Json("once"), "user:ann", messageId: "same", cancellationToken: ct);
+
+        // The client answers a retried id from the run's recorded outcome instead of raising it again.
+        Assert.Equal(ResponseStatus.Accepted, first.Status);
+        Assert.Equal(ResponseStatus.Accepted, second.Status);
+        Assert.Equal(request.Id, second.Request?.Id);
+        await Client.RespondAsync(runId, "ask", Json("done"), "user:ann", cancellationToken: ct);
+        var done = await Client.WaitForCompletionAsync(runId, ct);
+        Assert.Equal(["once", "done"], TestGraphs.Loop.FromJson(done.Output!.Value).Answers);
+    }
+
+    [Fact]
+    public async Task ResponseEvent_SameEnvelopeDeliveredTwice_SecondIsDuplicateAndAppliedOnce()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var runId = await Client.StartRunAsync("loop", Json(new Flow()), cancellationToken: ct);
+        var request = await WaitForOpenRequestAsync(runId, "ask", ct);
+        var envelope = JsonSerializer.SerializeToElement(
+            new ResponseEnvelope { MessageId = "twice", Target = request.Id, Answer = Json("once"), Respondent = "user:ann", Channel = "queue" },
+            DurableJsonContext.Default.ResponseEnvelope);
+
+        // At-least-once delivery: the engine hands the run the same answer twice, the second after the loop asked again.
+        await shared.Host.Engine.RaiseEventAsync(runId, HumanLoopTaskNames.ResponseEvent, envelope, ct);
+        await WaitForOpenRequestAsync(runId, "ask", ct, occurrence: 2);
+        await shared.Host.Engine.RaiseEventAsync(runId, HumanLoopTaskNames.ResponseEvent, envelope, ct);
+        var status = await Polling.CustomStatusAsync(shared.Host, runId, s => s.Outcomes.Any(o => o.MessageId == "twice" && o.Status != ResponseStatus.Accepted), ct);
+
+        Assert.Equal(ResponseStatus.Duplicate, status.Outcomes.Single(o => o.MessageId == "twice").Status);
+        var retried = await Client.RespondAsync(runId, "ask", Json("once"), "user:ann", messageId: "twice", cancellationToken: ct);
+        Assert.Equal(ResponseStatus.Duplicate, retried.Status);
+        await Client.RespondAsync(runId, "ask", Json("done"), "user:ann", cancellationToken: ct);
+        var done = await Client.WaitForCompletionAsync(runId, ct);
+        Assert.Equal(["once", "done"], TestGraphs.Loop.FromJson(done.Output!.Value).Answers);
+    }
+
+    [Fact]
+    public async Task RespondAsync_ToARequestJustAnswered_IsAlreadyAnswered()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var runId = await Client.StartRunAsync("approval", Json(new Flow()), cancellationToken: ct);
+        var request = await WaitForOpenRequestAsync(runId, "review", ct);
+
+        var first = await Client.RespondAsync(runId, request.Id, Json("approve"), "user:ann", cancellationToken: ct);
+        var second = await Client.RespondAsync(runId, request.Id, Json("approve"), "user:bob", cancellationToken: ct);
+
+        Assert.Equal(ResponseStatus.Accepted, first.Status);
+        Assert.Equal(ResponseStatus.AlreadyAnswered, second.Status);
+        var done = await Client.WaitForCompletionAsync(runId, ct);
+        var output = TestGraphs.Approval.FromJson(done.Output!.Value);
+        Assert.Equal((1, "user:ann"), (output.Applied, output.Reviewer));
+    }
+
+    [Fact]
+    public async Task RespondAsync_UnknownRun_ThrowsRunNotFound()
+    {
+        using var timeout = TestTimeout.Start(30);
+        var missing = "missing-" + Guid.NewGuid().ToString("N");
+
+        await Assert.ThrowsAsync<RunNotFoundException>(() => Client.RespondAsync(missing, "ask", Json("x"), "user:ann", cancellationToken: timeout.Token));
+        await Assert.ThrowsAsync<RunNotFoundException>(() => Client.RaiseEventAsync(missing, "ask", Json("x"), cancellationToken: timeout.Token));
+    }
+
+    [Fact]
+    public async Task RespondAsync_FinishedRun_ReportsRunFinishedAndRaiseEventThrows()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var runId = await Client.StartRunAsync("approval", Json(new Flow()), cancellationToken: ct);
+        var request = await WaitForOpenRequestAsync(runId, "review", ct);
+        await Client.RespondAsync(runId, request.Id, Json("approve"), "user:ann", cancellationToken: ct);
+        await Client.WaitForCompletionAsync(runId, ct);
+
+        var late = await Client.RespondAsync(runId, request.Id, Json("approve"), "user:bob", cancellationToken: ct);
+
+        Assert.Equal(ResponseStatus.RunFinished, late.Status);
+        var thrown = await Assert.ThrowsAsync<RunFinishedException>(() => Client.RaiseEventAsync(runId, "review", Json("approve"), cancellationToken: ct));
+        Assert.Equal(RunStatus.Completed, thrown.Status);
+    }
+
+    [Fact]
+    public async Task RunNode_ThrowsTwiceThenSucceedsWithRetryPolicy_CompletesWithAttemptsInEvents()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var runId = await Client.StartRunAsync("flaky", Json(new Flow()), cancellationToken: ct);
+
+        var done = await Client.WaitForCompletionAsync(runId, ct);
+
+        await AssertCompletedAsync(done);
+        Assert.Equal(3, TestGraphs.Flaky.FromJson(done.Output!.Value).Applied);
+        var events = await Client.GetEventsAsync(runId, cancellationToken: ct);
+        var failures = events.Where(e => e.Kind == RunEventKind.NodeFailed && e.Node == "call").ToList();
+        Assert.Equal(2, failures.Count);
+        Assert.All(failures, f => Assert.Contains("InvalidOperationException", f.Message, StringComparison.Ordinal));
+        Assert.Single(events, e => e.Kind == RunEventKind.NodeCompleted && e.Node == "call");
+    }
+
+    internal Task AssertCompletedAsync(RunStatusInfo status) => Assertions.CompletedAsync(shared.Host, status);
+
+    internal static JsonElement Json(Flow flow) => TestGraphs.Approval.ToJson(flow);
+
+    internal static JsonElement Json(string text) => JsonSerializer.SerializeToElement(text);
+
+    internal async Task<HumanRequest> WaitForOpenRequestAsync(string runId, string node, CancellationToken ct, int occurrence = 1)
+    {
+        var id = $"{runId}:{node}:{occurrence}";
+        var status = await PollAsync(runId, s => s.OpenRequests.Any(r => r.Id == id), ct);
+        return status.OpenRequests.Single(r => r.Id == id);
+    }
+
+    internal Task<RunStatusInfo> PollAsync(string runId, Func<RunStatusInfo, bool> until, CancellationToken ct) =>
+        Polling.UntilAsync(Client, runId, until, ct);
+}
