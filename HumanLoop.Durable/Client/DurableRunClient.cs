@@ -333,8 +333,9 @@ public sealed class DurableRunClient : IDurableRunClient
 
         var error = status switch
         {
-            RunStatus.Failed => instance.FailureDetails?.ErrorMessage,
-            RunStatus.Terminated => Parse(instance.SerializedOutput) is { ValueKind: JsonValueKind.String } reason ? reason.GetString() : instance.SerializedOutput,
+            // The backend keeps a failure's message in the output when it has no failure details.
+            RunStatus.Failed => instance.FailureDetails?.ErrorMessage ?? TextOf(instance.SerializedOutput),
+            RunStatus.Terminated => TextOf(instance.SerializedOutput),
             _ => null,
         };
         return new RunStatusInfo
@@ -349,6 +350,18 @@ public sealed class DurableRunClient : IDurableRunClient
             Error = error,
             OpenRequests = status.IsTerminal() ? [] : [.. ReadCustomStatus(instance).Open.Select(o => ToRequest(instance.InstanceId, o))],
         };
+    }
+
+    private static string? TextOf(string? json)
+    {
+        try
+        {
+            return Parse(json) is { ValueKind: JsonValueKind.String } text ? text.GetString() : json;
+        }
+        catch (JsonException)
+        {
+            return json;
+        }
     }
 
     private static JsonElement? Parse(string? json)

@@ -170,7 +170,7 @@ public sealed class GraphOrchestratorTests(SharedEngineHost shared) : IClassFixt
     }
 
     [Fact]
-    public async Task RespondAsync_SameMessageIdTwice_SecondReportsTheFirstOutcomeAndIsAppliedOnce()
+    public async Task RespondAsync_SameMessageIdTwice_SecondReportsDuplicateAndIsAppliedOnce()
     {
         using var timeout = TestTimeout.Start(60);
         var ct = timeout.Token;
@@ -182,7 +182,7 @@ public sealed class GraphOrchestratorTests(SharedEngineHost shared) : IClassFixt
 
         // The client answers a retried id from the run's recorded outcome instead of raising it again.
         Assert.Equal(ResponseStatus.Accepted, first.Status);
-        Assert.Equal(ResponseStatus.Accepted, second.Status);
+        Assert.Equal(ResponseStatus.Duplicate, second.Status);
         Assert.Equal(request.Id, second.Request?.Id);
         await Client.RespondAsync(runId, "ask", Json("done"), "user:ann", cancellationToken: ct);
         var done = await Client.WaitForCompletionAsync(runId, ct);
