@@ -15,7 +15,7 @@ internal static class OrchestratorsApi
         group.MapPost(
                 "/{graph}",
                 (string graph, HttpRequest request, IDurableRunClient client, IGraphCatalog catalog, GraphInputs inputs, ManagementUris links, CancellationToken cancellationToken) =>
-                    StartAsync(graph, instanceId: null, request, client, catalog, inputs, links, cancellationToken))
+                    StartAsync(graph, instanceId: null, request, client, catalog, inputs, id => links.For(request, id), cancellationToken))
             .WithName("StartRun")
             .WithSummary("Starts a run of a graph with a new id; the body is the initial state as JSON (no body: the graph's default input).")
             .Accepts<JsonElement>("application/json", "text/json")
@@ -24,7 +24,10 @@ internal static class OrchestratorsApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
-        group.MapPost("/{graph}/{instanceId}", StartAsync)
+        group.MapPost(
+                "/{graph}/{instanceId}",
+                (string graph, string instanceId, HttpRequest request, IDurableRunClient client, IGraphCatalog catalog, GraphInputs inputs, ManagementUris links, CancellationToken cancellationToken) =>
+                    StartAsync(graph, instanceId, request, client, catalog, inputs, id => links.For(request, id), cancellationToken))
             .WithName("StartRunWithId")
             .WithSummary("Starts a run of a graph with the given id; 409 when a run with that id exists.")
             .Accepts<JsonElement>("application/json", "text/json")
@@ -37,6 +40,18 @@ internal static class OrchestratorsApi
         return group;
     }
 
+    /// <summary>Starts a run; both hosts call this: the self-hosted minimal API and the Functions app's HTTP trigger.</summary>
+    /// <param name="graph">The graph (orchestrator) name.</param>
+    /// <param name="instanceId">The run id to use, or null for a new one.</param>
+    /// <param name="request">The request; its body is the input state.</param>
+    /// <param name="client">The run client.</param>
+    /// <param name="catalog">The registered graphs.</param>
+    /// <param name="inputs">The graphs' default inputs.</param>
+    /// <param name="managementLinks">
+    /// Builds the run's management links from its id; null: links to this app's own management API. The Functions host
+    /// serves that API itself, with its own task hub, connection and system key in the query string.
+    /// </param>
+    /// <param name="cancellationToken">Stops reading the body and starting the run (the caller went away).</param>
     internal static async Task<Results<Accepted<HttpManagementPayload>, ProblemHttpResult>> StartAsync(
         string graph,
         string? instanceId,
@@ -44,7 +59,7 @@ internal static class OrchestratorsApi
         IDurableRunClient client,
         IGraphCatalog catalog,
         GraphInputs inputs,
-        ManagementUris links,
+        Func<string, HttpManagementPayload> managementLinks,
         CancellationToken cancellationToken)
     {
         if (catalog.Find(graph) is not { } compiled)
@@ -90,7 +105,7 @@ internal static class OrchestratorsApi
             return ApiProblems.BadRequest(ex.Message);
         }
 
-        var payload = links.For(request, id);
+        var payload = managementLinks(id);
         return TypedResults.Accepted(payload.StatusQueryGetUri, payload);
     }
 }

@@ -4,7 +4,6 @@ using HumanLoop.Durable.DependencyInjection;
 using HumanLoop.Durable.Storage;
 using HumanLoop.Functions.Api;
 using HumanLoop.Functions.Http;
-using HumanLoop.Functions.Samples;
 using Microsoft.AspNetCore.Hosting.Server;
 
 namespace HumanLoop.Functions.Hosting;
@@ -130,31 +129,18 @@ internal static partial class HumanLoopWebApplication
 
     private static void ConfigureTaskHub(WebApplicationBuilder builder, HostJsonSettings hostSettings, StorageAccountFactory storage)
     {
-        var hub = builder.Services
+        builder.Services
             .AddDurableHumanLoop(options => options.StorageAccount = storage)
             .UseHostJson(hostSettings)
-            .SelfHosted();
-        foreach (var sample in SampleGraphs.ByName.Values)
-        {
-            hub.AddGraph(sample.Graph);
-        }
-
-        builder.Services.AddSingleton(new GraphInputs(
-            SampleGraphs.ByName.Values.ToDictionary(s => s.Graph.Name, s => s.DefaultInput, StringComparer.OrdinalIgnoreCase)));
+            .SelfHosted()
+            .AddSampleGraphs();
     }
 
     private static void ConfigureHttpApi(WebApplicationBuilder builder, IReadOnlyList<string> apiKeys)
     {
         builder.Services.AddApiKeys(apiKeys);
-        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemDefaults.Customize);
+        builder.Services.AddHttpApiResults();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
-        builder.Services.ConfigureHttpJsonOptions(options =>
-        {
-            // The context's own options do not carry over when it is one resolver in the chain.
-            options.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
-            options.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
-            options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
-        });
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "HumanLoop HTTP API";

@@ -1,0 +1,31 @@
+using System.Text.Json;
+using HumanLoop.Durable.Client;
+using HumanLoop.Durable.DependencyInjection;
+using HumanLoop.Durable.Graphs;
+using HumanLoop.Durable.Orchestration;
+using HumanLoop.Functions.Samples;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Options;
+
+namespace HumanLoop.Functions.Functions;
+
+/// <summary>
+/// One orchestrator function per sample graph, named as the graph, each running the shared
+/// <see cref="GraphOrchestrator"/>. A graph added to <see cref="SampleGraphs"/> needs a function here too (the Functions
+/// host only knows the names in functions.metadata, which the build generates from these attributes).
+/// </summary>
+internal sealed class GraphOrchestratorFunctions(IGraphCatalog graphs, IOptions<DurableHumanLoopOptions> options)
+{
+    /// <summary>The <c>travel</c> graph (prompt-and-wait).</summary>
+    [Function(TravelGraph.Name)]
+    public Task<JsonElement?> RunTravelAsync([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        RunGraphAsync(TravelGraph.Name, context);
+
+    private Task<JsonElement?> RunGraphAsync(string graph, TaskOrchestrationContext context)
+    {
+        var compiled = graphs.Find(graph) ?? throw new UnknownGraphException(graph);
+        var orchestrator = new GraphOrchestrator(compiled, new GraphOrchestratorOptions { ContinueAsNewAfter = options.Value.ContinueAsNewAfter });
+        return orchestrator.RunAsync(context, context.GetInput<JsonElement?>());
+    }
+}
