@@ -47,13 +47,12 @@ public sealed partial class GraphActivities
     {
         var request = input.Deserialize(DurableJsonContext.Default.NodeActivityInput)
             ?? throw new ArgumentException("The node activity's input is empty.", nameof(input));
-        if (request.Records is { } records)
-        {
-            await RecordAsync(records, cancellationToken).ConfigureAwait(false);
-        }
-
         var graph = _graphs.Find(request.Graph)
             ?? throw new InvalidOperationException($"Graph '{request.Graph}' is not registered on this host.");
+
+        // The records are stored while the node runs, so an answer reaches the next node without waiting for storage;
+        // the activity completes only once both are done, and a failed record fails the activity, which is retried.
+        var recording = request.Records is { } records ? RecordAsync(records, cancellationToken) : Task.CompletedTask;
         NodeActivityResult result;
         try
         {
@@ -67,6 +66,7 @@ public sealed partial class GraphActivities
             result = new NodeActivityResult { Error = $"{e.GetType().Name}: {e.Message}", Retryable = graph.ShouldRetry(request.Node, e) };
         }
 
+        await recording.ConfigureAwait(false);
         return JsonSerializer.SerializeToElement(result, DurableJsonContext.Default.NodeActivityResult);
     }
 

@@ -72,9 +72,12 @@ internal sealed partial class OrchestratedRun
             State = node.State,
             Records = records,
         };
+        // The node's own failures come back as a result and follow the graph's retry policy; the activity itself
+        // fails only when its records could not be stored or it could not run, and that is retried here.
         var task = _context.CallActivityAsync<JsonElement>(
             HumanLoopTaskNames.RunNode,
-            JsonSerializer.SerializeToElement(input, DurableJsonContext.Default.NodeActivityInput));
+            JsonSerializer.SerializeToElement(input, DurableJsonContext.Default.NodeActivityInput),
+            InfrastructureRetry);
         _pending.Add(new PendingTask(PendingKind.Node, task, done => NodeMessage(node.TaskId, done)));
     }
 
@@ -103,11 +106,11 @@ internal sealed partial class OrchestratedRun
         var task = _context.CallActivityAsync(
             HumanLoopTaskNames.Record,
             JsonSerializer.SerializeToElement(record, DurableJsonContext.Default.RecordInput),
-            RecordRetry);
+            InfrastructureRetry);
         _pending.Add(new PendingTask(PendingKind.Record, task, _ => null));
     }
 
-    private static readonly TaskOptions RecordRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
+    private static readonly TaskOptions InfrastructureRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
         maxNumberOfAttempts: 6, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(30)));
 
     private void StartTimer(string timerId, DateTimeOffset dueAt)

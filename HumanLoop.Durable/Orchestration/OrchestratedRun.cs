@@ -95,9 +95,17 @@ internal sealed partial class OrchestratedRun
 
     private async Task<JsonElement?> FinishAsync()
     {
-        // Nothing the run no longer needs may keep the instance alive: timers are cancelled, and only the records of
-        // what happened are waited for.
+        // Nothing the run no longer needs may keep the instance alive: timers are cancelled. A completed run does not
+        // wait for its last records either: the engine sends the activities scheduled in the completing episode
+        // along with the completion, so they are stored without one more episode.
         CancelAllTimers();
+        PublishStatus();
+        if (_state.Status == RunStatus.Completed)
+        {
+            return _state.Output;
+        }
+
+        // A failed run's reason is reported once its records are stored, so the audit trail explains it.
         foreach (var record in _pending.Where(p => p.Kind == PendingKind.Record).Select(p => p.Task).ToList())
         {
             try
@@ -111,13 +119,7 @@ internal sealed partial class OrchestratedRun
             }
         }
 
-        PublishStatus();
-        return _state.Status switch
-        {
-            RunStatus.Completed => _state.Output,
-            RunStatus.Failed => throw new RunFailedException(_state.Error ?? "The run failed."),
-            _ => null,
-        };
+        return _state.Status == RunStatus.Failed ? throw new RunFailedException(_state.Error ?? "The run failed.") : null;
     }
 
     private bool ShouldContinueAsNew() =>

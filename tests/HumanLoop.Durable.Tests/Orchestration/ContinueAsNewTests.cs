@@ -18,7 +18,7 @@ public sealed class ContinueAsNewTests(AzuriteFixture azurite)
     {
         using var timeout = TestTimeout.Start(150);
         var ct = timeout.Token;
-        await using var host = await EngineHost.StartAsync(azurite, [TestGraphs.Loop], o => o.ContinueAsNewAfter = 20, ct);
+        await using var host = await EngineHost.StartAsync(azurite, [TestGraphs.Loop], o => o.ContinueAsNewAfter = 20, cancellationToken: ct);
         var client = host.Client;
         var runId = await client.StartRunAsync("loop", GraphOrchestratorTests.Json(new Flow()), cancellationToken: ct);
         var expected = Enumerable.Range(1, Turns - 1).Select(i => "a" + i).Append("done").ToList();

@@ -36,9 +36,10 @@ internal sealed class EngineHost : IAsyncDisposable
         AzuriteFixture azurite,
         IEnumerable<CompiledGraph> graphs,
         Action<DurableHumanLoopOptions>? configure = null,
+        string? hubName = null,
         CancellationToken cancellationToken = default)
     {
-        var hubName = "hub" + Guid.NewGuid().ToString("N")[..12];
+        hubName ??= NewHubName();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var humanLoop = builder.Services.AddDurableHumanLoop(o =>
         {
@@ -69,6 +70,9 @@ internal sealed class EngineHost : IAsyncDisposable
 
         return new EngineHost(host, hubName);
     }
+
+    /// <summary>A hub name no other test uses.</summary>
+    public static string NewHubName() => "hub" + Guid.NewGuid().ToString("N")[..12];
 
     public async ValueTask DisposeAsync()
     {
