@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using HumanLoop.Durable.Azurite;
 using HumanLoop.Functions.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -60,88 +59,22 @@ public sealed class ServeProcessTests(ITestOutputHelper output)
         }
     }
 
-    private static Process StartApp(int port, string dataFolder)
+    private static Process StartApp(int port, string dataFolder) => AppProcess.Start(port, new Dictionary<string, string>
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = RepositoryPaths.Root(),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(AppPath());
-        info.Environment["AzureWebJobsStorage"] = "UseDevelopmentStorage=true";
-        info.Environment["HumanLoop__Azurite__AutoStart"] = "true";
-        info.Environment["AzureFunctionsJobHost__extensions__durableTask__hubName"] = "FnServe" + Guid.NewGuid().ToString("N")[..12];
-        info.Environment["AzureFunctionsJobHost__extensions__humanLoop__port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        info.Environment["AzureFunctionsJobHost__extensions__humanLoop__azuriteDataFolder"] = dataFolder;
-        info.Environment.Remove("ASPNETCORE_URLS");
-        info.Environment.Remove("ASPNETCORE_HTTP_PORTS");
-        return Process.Start(info) ?? throw new InvalidOperationException("Could not start the app.");
-    }
+        ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
+        ["HumanLoop__Azurite__AutoStart"] = "true",
+        ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = "FnServe" + Guid.NewGuid().ToString("N")[..12],
+        ["AzureFunctionsJobHost__extensions__humanLoop__azuriteDataFolder"] = dataFolder,
+    });
 
-    private static async Task WaitUntilServingAsync(HttpClient client, Process child, StringBuilder log, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            Assert.False(child.HasExited, $"The app exited with {(child.HasExited ? child.ExitCode : 0)}:\n{Snapshot(log)}");
-            try
-            {
-                using var response = await client.GetAsync("/openapi/v1.json", cancellationToken);
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
+    private static Task WaitUntilServingAsync(HttpClient client, Process child, StringBuilder log, CancellationToken cancellationToken) =>
+        AppProcess.WaitUntilServingAsync(client, child, log, cancellationToken);
 
-            await Task.Delay(100, cancellationToken);
-        }
-    }
+    private static Task TerminateAsync(Process child, CancellationToken cancellationToken) => AppProcess.SignalAsync(child, "TERM", cancellationToken);
 
-    private static async Task TerminateAsync(Process child, CancellationToken cancellationToken)
-    {
-        // SIGTERM, as a service manager stops the app; Process.Kill would be SIGKILL.
-        using var kill = Process.Start("kill", ["-TERM", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        await kill.WaitForExitAsync(cancellationToken);
-    }
+    private static int FreePort() => AppProcess.FreePort();
 
-    private static string AppPath()
-    {
-        // The test's own output folder ends in bin/{Configuration}/net10.0; the app is built to the same pattern.
-        var tfmFolder = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = tfmFolder.Parent!.Name;
-        var path = Path.Combine(RepositoryPaths.Root(), "HumanLoop.Functions", "bin", configuration, tfmFolder.Name, "HumanLoop.Functions.dll");
-        Assert.True(File.Exists(path), $"The app is not built at {path}.");
-        return path;
-    }
+    private static void Append(StringBuilder log, string? line) => AppProcess.Append(log, line);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static void Append(StringBuilder log, string? line)
-    {
-        if (line is not null)
-        {
-            lock (log)
-            {
-                log.AppendLine(line);
-            }
-        }
-    }
-
-    private static string Snapshot(StringBuilder log)
-    {
-        lock (log)
-        {
-            return log.ToString();
-        }
-    }
+    private static string Snapshot(StringBuilder log) => AppProcess.Snapshot(log);
 }
