@@ -95,9 +95,10 @@ internal sealed partial class OrchestratedRun
 
     private async Task<JsonElement?> FinishAsync()
     {
-        // Nothing the run no longer needs may keep the instance alive: timers are cancelled. A completed run does not
-        // wait for its last records either: the engine sends the activities scheduled in the completing episode
-        // along with the completion, so they are stored without one more episode.
+        // Nothing the run no longer needs may keep the instance alive: timers are cancelled. The engine completes an
+        // orchestration only once no activity is open (DurableTask.Core's TaskOrchestrationExecutor checks
+        // HasOpenTasks), so a completed run's last records are stored before it shows Completed, at the cost of one
+        // episode; their failure after retries does not fail it.
         CancelAllTimers();
         PublishStatus();
         if (_state.Status == RunStatus.Completed)

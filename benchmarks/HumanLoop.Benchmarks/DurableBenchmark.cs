@@ -208,6 +208,11 @@ public static class DurableBenchmark
 
         var history = await service.GetOrchestrationHistoryAsync(instanceId, state.OrchestrationInstance.ExecutionId);
         using var document = JsonDocument.Parse(history);
+        if (Environment.GetEnvironmentVariable("HUMANLOOP_BENCH_HISTORY") is "1")
+        {
+            Console.Error.WriteLine(string.Join(" | ", document.RootElement.EnumerateArray().Select(e => e.GetProperty("EventType").ToString() + (e.TryGetProperty("Name", out var n) ? ":" + n : string.Empty))));
+        }
+
         return document.RootElement.EnumerateArray().Count(e =>
             e.TryGetProperty("EventType", out var type) && (type.ValueKind == JsonValueKind.Number ? type.GetInt32() == 12 : type.GetString() == "OrchestratorStarted"));
     }
