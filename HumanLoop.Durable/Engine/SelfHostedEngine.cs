@@ -68,12 +68,12 @@ internal sealed partial class SelfHostedEngine : IHostedService, IAsyncDisposabl
         foreach (var graph in _graphs.Graphs)
         {
             var orchestrator = new GraphOrchestrator(graph, orchestratorOptions);
-            worker.AddTaskOrchestrations(new Creator<TaskOrchestration>(graph.Name, () => shims.CreateOrchestration(graph.Name, orchestrator)));
+            worker.AddTaskOrchestrations(new NamedCreator<TaskOrchestration>(graph.Name, () => shims.CreateOrchestration(graph.Name, orchestrator)));
         }
 
         worker.AddTaskActivities(
-            new Creator<TaskActivity>(HumanLoopTaskNames.RunNode, () => shims.CreateActivity(HumanLoopTaskNames.RunNode, new JsonActivity(_activities.RunNodeAsync))),
-            new Creator<TaskActivity>(HumanLoopTaskNames.Record, () => shims.CreateActivity(HumanLoopTaskNames.Record, new JsonActivity(async (input, ct) =>
+            new NamedCreator<TaskActivity>(HumanLoopTaskNames.RunNode, () => shims.CreateActivity(HumanLoopTaskNames.RunNode, new JsonActivity(_activities.RunNodeAsync))),
+            new NamedCreator<TaskActivity>(HumanLoopTaskNames.Record, () => shims.CreateActivity(HumanLoopTaskNames.Record, new JsonActivity(async (input, ct) =>
             {
                 await _activities.RecordAsync(input, ct).ConfigureAwait(false);
                 return NoResult;
@@ -114,20 +114,6 @@ internal sealed partial class SelfHostedEngine : IHostedService, IAsyncDisposabl
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "The engine did not stop within {Grace}; the work left is re-delivered")]
     private static partial void LogStopTimedOut(ILogger logger, TimeSpan grace);
-
-    private sealed class Creator<T> : ObjectCreator<T>
-    {
-        private readonly Func<T> _create;
-
-        public Creator(string name, Func<T> create)
-        {
-            Name = name;
-            Version = string.Empty;
-            _create = create;
-        }
-
-        public override T Create() => _create();
-    }
 
     /// <summary>An activity whose input and output are JSON, handed to one of <see cref="GraphActivities"/>' methods.</summary>
     private sealed class JsonActivity(Func<System.Text.Json.JsonElement, CancellationToken, Task<System.Text.Json.JsonElement>> body)

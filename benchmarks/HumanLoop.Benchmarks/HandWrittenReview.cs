@@ -58,10 +58,10 @@ internal sealed class HandWrittenReview : IAsyncDisposable
 
         var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions(), loggerFactory);
         var worker = new TaskHubWorker(service, loggerFactory);
-        worker.AddTaskOrchestrations(new Creator<TaskOrchestration>(OrchestratorName, () => shims.CreateOrchestration(OrchestratorName, new ReviewOrchestrator())));
+        worker.AddTaskOrchestrations(new HumanLoop.Durable.Engine.NamedCreator<TaskOrchestration>(OrchestratorName, () => shims.CreateOrchestration(OrchestratorName, new ReviewOrchestrator())));
         worker.AddTaskActivities(
-            new Creator<TaskActivity>(nameof(Draft), () => shims.CreateActivity(nameof(Draft), new Draft())),
-            new Creator<TaskActivity>(nameof(Publish), () => shims.CreateActivity(nameof(Publish), new Publish())));
+            new HumanLoop.Durable.Engine.NamedCreator<TaskActivity>(nameof(Draft), () => shims.CreateActivity(nameof(Draft), new Draft())),
+            new HumanLoop.Durable.Engine.NamedCreator<TaskActivity>(nameof(Publish), () => shims.CreateActivity(nameof(Publish), new Publish())));
         await worker.StartAsync();
         return new HandWrittenReview(azurite, dataFolder, service, worker, counter);
     }
@@ -115,19 +115,5 @@ internal sealed class HandWrittenReview : IAsyncDisposable
             LatencyProbe.NextNodeStarted(context.InstanceId);
             return Task.FromResult("published: " + input);
         }
-    }
-
-    private sealed class Creator<T> : ObjectCreator<T>
-    {
-        private readonly Func<T> _create;
-
-        public Creator(string name, Func<T> create)
-        {
-            Name = name;
-            Version = string.Empty;
-            _create = create;
-        }
-
-        public override T Create() => _create();
     }
 }

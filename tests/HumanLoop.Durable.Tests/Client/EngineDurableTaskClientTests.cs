@@ -394,13 +394,13 @@ public sealed class EngineDurableTaskClientTests(AzuriteFixture azurite, ITestOu
             var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions(), loggers);
             var worker = new TaskHubWorker(service, loggers);
             worker.AddTaskOrchestrations(
-                new OrchestrationCreator(Echo, () => shims.CreateOrchestration<string, string>(Echo, (_, name) => Task.FromResult<string?>("hello " + name))),
-                new OrchestrationCreator(WaitForGo, () => shims.CreateOrchestration<string?, string>(WaitForGo, async (context, _) =>
+                new HumanLoop.Durable.Engine.NamedCreator<TaskOrchestration>(Echo, () => shims.CreateOrchestration<string, string>(Echo, (_, name) => Task.FromResult<string?>("hello " + name))),
+                new HumanLoop.Durable.Engine.NamedCreator<TaskOrchestration>(WaitForGo, () => shims.CreateOrchestration<string?, string>(WaitForGo, async (context, _) =>
                 {
                     context.SetCustomStatus("waiting");
                     return "got " + await context.WaitForExternalEvent<string>("go");
                 })),
-                new OrchestrationCreator(TwoEvents, () => shims.CreateOrchestration<string?, string>(TwoEvents, async (context, _) =>
+                new HumanLoop.Durable.Engine.NamedCreator<TaskOrchestration>(TwoEvents, () => shims.CreateOrchestration<string?, string>(TwoEvents, async (context, _) =>
                 {
                     var first = await context.WaitForExternalEvent<int>("first");
                     var second = await context.WaitForExternalEvent<int>("second");
@@ -416,19 +416,5 @@ public sealed class EngineDurableTaskClientTests(AzuriteFixture azurite, ITestOu
             await _worker.StopAsync(isForced: true);
             _worker.Dispose();
         }
-    }
-
-    private sealed class OrchestrationCreator : ObjectCreator<TaskOrchestration>
-    {
-        private readonly Func<TaskOrchestration> _create;
-
-        public OrchestrationCreator(string name, Func<TaskOrchestration> create)
-        {
-            Name = name;
-            Version = string.Empty;
-            _create = create;
-        }
-
-        public override TaskOrchestration Create() => _create();
     }
 }
