@@ -64,6 +64,11 @@ public sealed class HumanLoopAppFixture(IMessageSink messageSink) : IAsyncLifeti
             {
                 ["AzureWebJobsStorage"] = connectionString,
                 ["AzureFunctionsJobHost:extensions:durableTask:hubName"] = hubName,
+
+                // The suite runs many tests at once against one app on two cores: an answer may take longer than the
+                // default 5 s to be applied, and a test must see its verdict rather than the 202 for "not yet".
+                ["AzureFunctionsJobHost:extensions:humanLoop:responseTimeout"] = "00:00:30",
+                ["AzureFunctionsJobHost:extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.2",
             };
             foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
             {
