@@ -15,6 +15,7 @@ internal static partial class AzuriteInstallation
 
     // Serialises installs within this process; the lock file serialises them across processes.
     private static readonly SemaphoreSlim InstallGate = new(1, 1);
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>Returns the path of <c>node_modules/.bin/azurite</c> (<c>azurite.cmd</c> on Windows) under <paramref name="root"/>.</summary>
     public static string ExecutablePath(string root) =>
@@ -150,7 +151,17 @@ internal static partial class AzuriteInstallation
         process.BeginErrorReadLine();
         try
         {
-            await process.WaitForExitAsync(timeoutToken);
+            // npm prints nothing until it is done; a first install takes a while, so say that it is still going.
+            var exited = process.WaitForExitAsync(timeoutToken);
+            var started = Stopwatch.GetTimestamp();
+            while (await Task.WhenAny(exited, Task.Delay(ProgressInterval, timeoutToken)) != exited)
+            {
+                var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                var lastLine = output.LastLine;
+                LogStillInstalling(logger, command, seconds, lastLine);
+            }
+
+            await exited;
         }
         catch (OperationCanceledException)
         {
@@ -233,6 +244,9 @@ internal static partial class AzuriteInstallation
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Installed Azurite in {Seconds:0.0} s")]
     private static partial void LogInstalled(ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Still installing Azurite ('npm {Command}', {Seconds:0} s so far; only the first run does this){LastLine}")]
+    private static partial void LogStillInstalling(ILogger logger, string command, double seconds, string lastLine);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "npm {Command} output: {Output}")]
     private static partial void LogNpmOutput(ILogger logger, string command, string output);

@@ -24,6 +24,19 @@ internal sealed class OutputTail(int capacity = 200)
         }
     }
 
+    /// <summary>The last non-empty line, as ": line", or empty when there is none yet.</summary>
+    public string LastLine
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var last = _lines.LastOrDefault(l => !string.IsNullOrWhiteSpace(l));
+                return last is null ? string.Empty : ": " + last.Trim();
+            }
+        }
+    }
+
     public bool Contains(string text)
     {
         lock (_lock)
