@@ -53,6 +53,9 @@ public static class DurableHumanLoopServiceCollectionExtensions
         services.TryAddSingleton(sp => new RunEventStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names));
         services.TryAddSingleton<GraphActivities>();
         services.TryAddSingleton<DurableRunClientFactory>();
+
+        // Before the self-hosted engine's service (added later by SelfHosted()), so its tables exist when it starts.
+        services.AddHostedService<HumanLoopStoresInitializer>();
         return new DurableHumanLoopBuilder(services);
     }
 

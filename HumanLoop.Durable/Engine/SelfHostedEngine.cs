@@ -3,9 +3,7 @@ using DurableTask.Core;
 using HumanLoop.Durable.Activities;
 using HumanLoop.Durable.DependencyInjection;
 using HumanLoop.Durable.Graphs;
-using HumanLoop.Durable.HumanTasks;
 using HumanLoop.Durable.Orchestration;
-using HumanLoop.Durable.RunEvents;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Worker;
 using Microsoft.DurableTask.Worker.Shims;
@@ -25,8 +23,6 @@ internal sealed partial class SelfHostedEngine : IHostedService, IAsyncDisposabl
     private readonly AzureStorageOrchestrationService _service;
     private readonly IGraphCatalog _graphs;
     private readonly GraphActivities _activities;
-    private readonly HumanTaskStore _tasks;
-    private readonly RunEventStore _events;
     private readonly DurableHumanLoopOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
@@ -37,16 +33,12 @@ internal sealed partial class SelfHostedEngine : IHostedService, IAsyncDisposabl
         AzureStorageOrchestrationService service,
         IGraphCatalog graphs,
         GraphActivities activities,
-        HumanTaskStore tasks,
-        RunEventStore events,
         IOptions<DurableHumanLoopOptions> options,
         ILoggerFactory loggerFactory)
     {
         _service = service;
         _graphs = graphs;
         _activities = activities;
-        _tasks = tasks;
-        _events = events;
         _options = options.Value;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<SelfHostedEngine>();
@@ -55,8 +47,6 @@ internal sealed partial class SelfHostedEngine : IHostedService, IAsyncDisposabl
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await _service.CreateIfNotExistsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        await _tasks.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-        await _events.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         if (!_options.RunWorker)
         {
             return;

@@ -85,7 +85,6 @@ internal static class FunctionsHost
             .UseHostJson(hostSettings)
             .UseConfiguration(builder.Configuration)
             .AddSampleGraphs();
-        builder.Services.AddHostedService<HumanLoopStoresInitializer>();
         builder.Services.AddHttpApiResults();
         return builder.Build();
     }
