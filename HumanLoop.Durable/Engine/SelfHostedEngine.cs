@@ -26,7 +26,6 @@ internal sealed partial class SelfHostedEngine : IHostedService, IAsyncDisposabl
     private readonly DurableHumanLoopOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
-    private static readonly System.Text.Json.JsonElement NoResult = System.Text.Json.JsonDocument.Parse("null").RootElement.Clone();
     private TaskHubWorker? _worker;
 
     public SelfHostedEngine(
@@ -66,7 +65,7 @@ internal sealed partial class SelfHostedEngine : IHostedService, IAsyncDisposabl
             new NamedCreator<TaskActivity>(HumanLoopTaskNames.Record, () => shims.CreateActivity(HumanLoopTaskNames.Record, new JsonActivity(async (input, ct) =>
             {
                 await _activities.RecordAsync(input, ct).ConfigureAwait(false);
-                return NoResult;
+                return Serialization.JsonValues.Null;
             }))));
         await worker.StartAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         _worker = worker;

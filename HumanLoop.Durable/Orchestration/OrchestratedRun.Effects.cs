@@ -13,7 +13,6 @@ internal sealed partial class OrchestratedRun
 
     private void CarryOut(Transition transition, HumanResponse? cause)
     {
-        var record = new RecordInput { Graph = _graph.Name, RunId = _state.RunId };
         var events = ImmutableArray.CreateBuilder<RunEvent>();
         var opened = ImmutableArray.CreateBuilder<OpenedTask>();
         var closed = ImmutableArray.CreateBuilder<ClosedTask>();
@@ -30,8 +29,9 @@ internal sealed partial class OrchestratedRun
                     ArmWait(open.Request.Id);
                     break;
                 case CloseHumanRequest close when _state.Requests.FirstOrDefault(r => r.Id == close.RequestId) is { } request:
-                    var answeredHere = cause is not null && request.Status == HumanRequestStatus.Accepted && request.Respondent == cause.Respondent;
-                    closed.Add(new ClosedTask(request, answeredHere ? cause!.Channel : null));
+                    // The channel is the answer's that this transition accepted for this very request, if any.
+                    var acceptedHere = transition.Response is { Status: ResponseStatus.Accepted, Request.Id: var id } && id == request.Id;
+                    closed.Add(new ClosedTask(request, acceptedHere ? cause?.Channel : null));
                     break;
                 case ScheduleTimer schedule:
                     StartTimer(schedule.TimerId, schedule.DueAt);
@@ -45,11 +45,18 @@ internal sealed partial class OrchestratedRun
             }
         }
 
-        record = record with { Events = events.ToImmutable(), Opened = opened.ToImmutable(), Closed = closed.ToImmutable() };
+        var record = new RecordInput
+        {
+            Graph = _graph.Name,
+            RunId = _state.RunId,
+            Events = events.ToImmutable(),
+            Opened = opened.ToImmutable(),
+            Closed = closed.ToImmutable(),
+        };
         var carried = record.IsEmpty ? null : record;
         foreach (var node in nodes)
         {
-            // The first node activity stores the transition's records before it runs, saving an activity.
+            // The first node activity stores the transition's records while it runs the node, saving an activity.
             CallNode(node, carried);
             carried = null;
         }
@@ -120,7 +127,7 @@ internal sealed partial class OrchestratedRun
 
         // The SDK chains timers longer than the backend's maximum interval into several.
         var task = _context.CreateTimer(dueAt.UtcDateTime, cancellation.Token);
-        var pending = new PendingTask(PendingKind.Timer, task, done => done.IsCompletedSuccessfully ? new TimerFired(timerId) : null, () => _timers.Remove(timerId));
+        var pending = new PendingTask(PendingKind.Timer, task, done => done.IsCompletedSuccessfully ? new TimerFired(timerId) : null, () => ForgetTimer(timerId));
         _timers[timerId] = (cancellation, pending);
         _pending.Add(pending);
     }
@@ -138,6 +145,14 @@ internal sealed partial class OrchestratedRun
         _pending.Remove(timer.Pending);
     }
 
+    private void ForgetTimer(string timerId)
+    {
+        if (_timers.Remove(timerId, out var timer))
+        {
+            timer.Cancellation.Dispose();
+        }
+    }
+
     private void CancelAllTimers()
     {
         foreach (var id in _timers.Keys.ToList())
@@ -152,5 +167,5 @@ internal sealed partial class OrchestratedRun
             : null;
 
     private JsonElement TokenState(string tokenId) =>
-        _state.Tokens.FirstOrDefault(t => t.Id == tokenId)?.State ?? JsonNull;
+        _state.Tokens.FirstOrDefault(t => t.Id == tokenId)?.State ?? JsonValues.Null;
 }

@@ -54,7 +54,7 @@ internal sealed partial class OrchestratedRun
         {
             // Raised by name (Durable Functions' raiseEvent): the data is the bare answer. The id is the context's
             // replay-safe GUID, so each such event applies once.
-            var answer = data.ValueKind == JsonValueKind.Undefined ? JsonNull : data;
+            var answer = data.ValueKind == JsonValueKind.Undefined ? JsonValues.Null : data;
             return new HumanResponse("event:" + _context.NewGuid().ToString("N"), eventName, answer, EventRespondent, EventChannel);
         }
 

@@ -43,7 +43,7 @@ internal sealed partial class OrchestratedRun
         {
             _state = RunState.Create(_context.InstanceId, _graph.Name);
             ArmStandingWaits();
-            Apply(new StartRun(input is { ValueKind: not JsonValueKind.Undefined } start ? start : JsonNull));
+            Apply(new StartRun(input is { ValueKind: not JsonValueKind.Undefined } start ? start : JsonValues.Null));
         }
 
         while (!_state.Status.IsTerminal())
@@ -163,8 +163,6 @@ internal sealed partial class OrchestratedRun
 
         PublishStatus();
     }
-
-    private static readonly JsonElement JsonNull = JsonDocument.Parse("null").RootElement.Clone();
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Run {RunId} continues as new (generation {Generation}) after {Messages} messages")]
     private static partial void LogContinuedAsNew(ILogger logger, string runId, int generation, int messages);

@@ -27,14 +27,6 @@ public sealed record RecordInput
 
     /// <summary>Whether there is nothing to record.</summary>
     public bool IsEmpty => Events.IsDefaultOrEmpty && Opened.IsDefaultOrEmpty && Closed.IsDefaultOrEmpty;
-
-    /// <summary>Combines two records; events stay in order.</summary>
-    public RecordInput Merge(RecordInput? other) => other is null ? this : this with
-    {
-        Events = [.. Events, .. other.Events],
-        Opened = [.. Opened, .. other.Opened],
-        Closed = [.. Closed, .. other.Closed],
-    };
 }
 
 /// <summary>A request that opened.</summary>

@@ -36,12 +36,29 @@ internal static class RunStatusSummary
         }
     }
 
+    private static string Shorten(string text, int chars)
+    {
+        if (text.Length <= chars)
+        {
+            return text;
+        }
+
+        // Never cut a surrogate pair in two: a lone surrogate is not valid text in the status.
+        var cut = chars - 1;
+        if (char.IsHighSurrogate(text[cut - 1]))
+        {
+            cut--;
+        }
+
+        return string.Concat(text.AsSpan(0, cut), "…");
+    }
+
     private static OpenRequestSummary Summarize(HumanRequest request, int promptChars) => new()
     {
         Id = request.Id,
         Node = request.Node,
         Kind = request.Kind,
-        Prompt = request.Prompt.Length <= promptChars ? request.Prompt : string.Concat(request.Prompt.AsSpan(0, promptChars - 1), "…"),
+        Prompt = Shorten(request.Prompt, promptChars),
         Options = request.Options,
         Assignees = request.Assignees,
         EscalationLevel = request.EscalationLevel,
