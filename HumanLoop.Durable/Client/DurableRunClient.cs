@@ -108,7 +108,7 @@ public sealed class DurableRunClient : IDurableRunClient
             && _graphs.Find(instance.Name) is { } graph && graph.IsHumanNode(task.Node)
             && graph.CheckAnswer(task.Node, state, answer) is { } invalid)
         {
-            return new ResponseOutcome(ResponseStatus.Rejected, invalid, ToRequest(task));
+            return new ResponseOutcome(ResponseStatus.Rejected, invalid, task.ToRequest());
         }
 
         messageId ??= Guid.NewGuid().ToString("N");
@@ -257,8 +257,8 @@ public sealed class DurableRunClient : IDurableRunClient
         static ResponseOutcome? Closed(HumanTaskRecord task) => task.Status switch
         {
             HumanRequestStatus.Open => null,
-            HumanRequestStatus.Accepted => new ResponseOutcome(ResponseStatus.AlreadyAnswered, $"Request '{task.RequestId}' was already answered by {task.Respondent ?? "someone"}.", ToRequest(task)),
-            _ => new ResponseOutcome(ResponseStatus.Expired, $"Request '{task.RequestId}' is no longer open ({task.Status}).", ToRequest(task)),
+            HumanRequestStatus.Accepted => new ResponseOutcome(ResponseStatus.AlreadyAnswered, $"Request '{task.RequestId}' was already answered by {task.Respondent ?? "someone"}.", task.ToRequest()),
+            _ => new ResponseOutcome(ResponseStatus.Expired, $"Request '{task.RequestId}' is no longer open ({task.Status}).", task.ToRequest()),
         };
     }
 
@@ -301,7 +301,7 @@ public sealed class DurableRunClient : IDurableRunClient
             // The task table is written after the run applies the answer; until then the request as it was asked stands in.
             request = status.Open.FirstOrDefault(r => r.Id == id) is { } open
                 ? ToRequest(runId, open)
-                : await _tasks.GetAsync(runId, id, cancellationToken).ConfigureAwait(false) is { } task ? ToRequest(task)
+                : await _tasks.GetAsync(runId, id, cancellationToken).ConfigureAwait(false) is { } task ? task.ToRequest()
                 : asked is not null && string.Equals(asked.Id, id, StringComparison.Ordinal) ? ToRequest(runId, asked) : null;
 
             // The run's own account of the request is newer than the task table, which is written after it.
@@ -388,28 +388,6 @@ public sealed class DurableRunClient : IDurableRunClient
         EscalationLevel = open.EscalationLevel,
         Attempts = open.Attempts,
         OpenedAt = open.OpenedAt,
-    };
-
-    private static HumanRequest ToRequest(HumanTaskRecord task) => new()
-    {
-        Id = task.RequestId,
-        RunId = task.RunId,
-        Node = task.Node,
-        TokenId = string.Empty,
-        Kind = task.Kind,
-        Prompt = task.Prompt,
-        Options = task.Options,
-        Details = task.Details,
-        Assignees = task.Assignees,
-        Channel = task.Channel,
-        Status = task.Status,
-        MaxAttempts = task.MaxAttempts,
-        EscalationLevel = task.EscalationLevel,
-        OpenedAt = task.OpenedAt,
-        ClosedAt = task.ClosedAt,
-        Answer = task.Answer,
-        Respondent = task.Respondent,
-        LastError = task.LastError,
     };
 
     internal static RunStatus ToRunStatus(OrchestrationRuntimeStatus status) => status switch

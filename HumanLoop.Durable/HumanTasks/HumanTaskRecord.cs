@@ -76,4 +76,58 @@ public sealed record HumanTaskRecord
         Assignees.IsDefaultOrEmpty
         || Assignees.Contains(principal, StringComparer.OrdinalIgnoreCase)
         || (roles?.Any(r => Assignees.Contains(r, StringComparer.OrdinalIgnoreCase)) ?? false);
+
+    /// <summary>The row of a request of a run of <paramref name="graph"/>, as it is now.</summary>
+    /// <param name="graph">The graph's name.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="channel">The channel its accepted answer came through, when known.</param>
+    public static HumanTaskRecord From(string graph, HumanRequest request, string? channel)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return new()
+        {
+            RunId = request.RunId,
+            RequestId = request.Id,
+            Graph = graph,
+            Node = request.Node,
+            Kind = request.Kind,
+            Prompt = request.Prompt,
+            Options = request.Options,
+            Details = request.Details,
+            Assignees = request.Assignees,
+            Channel = request.Channel,
+            Status = request.Status,
+            EscalationLevel = request.EscalationLevel,
+            MaxAttempts = request.MaxAttempts,
+            OpenedAt = request.OpenedAt,
+            ClosedAt = request.ClosedAt,
+            Answer = request.Answer,
+            Respondent = request.Respondent,
+            AnsweredVia = channel,
+            LastError = request.LastError,
+        };
+    }
+
+    /// <summary>The request this row records (its token is not kept: empty).</summary>
+    public HumanRequest ToRequest() => new()
+    {
+        Id = RequestId,
+        RunId = RunId,
+        Node = Node,
+        TokenId = string.Empty,
+        Kind = Kind,
+        Prompt = Prompt,
+        Options = Options,
+        Details = Details,
+        Assignees = Assignees,
+        Channel = Channel,
+        Status = Status,
+        MaxAttempts = MaxAttempts,
+        EscalationLevel = EscalationLevel,
+        OpenedAt = OpenedAt,
+        ClosedAt = ClosedAt,
+        Answer = Answer,
+        Respondent = Respondent,
+        LastError = LastError,
+    };
 }

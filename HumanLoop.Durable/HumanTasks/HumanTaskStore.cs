@@ -60,7 +60,7 @@ public sealed class HumanTaskStore
     public async Task OpenAsync(string graph, OpenedTask opened, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(opened);
-        var record = FromRequest(graph, opened.Request, null) with
+        var record = HumanTaskRecord.From(graph, opened.Request, null) with
         {
             State = opened.State.GetRawText().Length <= MaxStateChars ? opened.State : null,
             Deadline = opened.Deadline,
@@ -84,7 +84,7 @@ public sealed class HumanTaskStore
     public async Task CloseAsync(string graph, ClosedTask closed, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(closed);
-        var record = FromRequest(graph, closed.Request, closed.Channel);
+        var record = HumanTaskRecord.From(graph, closed.Request, closed.Channel);
 
         // Merge, so the state kept at opening stays for the review pages; a close may also arrive before its open.
         await _table.UpsertEntityAsync(ToEntity(record), TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
@@ -137,29 +137,6 @@ public sealed class HumanTaskStore
 
         return results;
     }
-
-    private static HumanTaskRecord FromRequest(string graph, HumanRequest request, string? channel) => new()
-    {
-        RunId = request.RunId,
-        RequestId = request.Id,
-        Graph = graph,
-        Node = request.Node,
-        Kind = request.Kind,
-        Prompt = request.Prompt,
-        Options = request.Options,
-        Details = request.Details,
-        Assignees = request.Assignees,
-        Channel = request.Channel,
-        Status = request.Status,
-        EscalationLevel = request.EscalationLevel,
-        MaxAttempts = request.MaxAttempts,
-        OpenedAt = request.OpenedAt,
-        ClosedAt = request.ClosedAt,
-        Answer = request.Answer,
-        Respondent = request.Respondent,
-        AnsweredVia = channel,
-        LastError = request.LastError,
-    };
 
     private async Task NotifyAsync(string type, HumanTaskRecord record, CancellationToken cancellationToken)
     {
