@@ -49,6 +49,10 @@ internal sealed class EngineHost : IAsyncDisposable
             o.StorageProvider.PartitionCount = 1;
             o.StorageProvider.UseTablePartitionManagement = true;
             o.ShutdownGracePeriod = TimeSpan.FromSeconds(2);
+
+            // Hosts that start together rebalance their partitions for a few seconds; a test waits for an answer's
+            // verdict rather than taking the 202 for "not applied yet" after the default 5 s.
+            o.ResponseTimeout = TimeSpan.FromSeconds(30);
             configure?.Invoke(o);
         });
         foreach (var graph in graphs)
