@@ -18,6 +18,14 @@ public sealed class StorageTransactionCounter : HttpPipelinePolicy
 
     private readonly long[] _counts = new long[Services.Length * StorageTransactionSnapshot.Methods.Count];
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _byResource = new(StringComparer.Ordinal);
+
+    /// <summary>Whether to count requests by method and resource (table, queue or container) too; see <see cref="ByResource"/>.</summary>
+    public bool TrackResources { get; init; }
+
+    /// <summary>With <see cref="TrackResources"/>, the counts by <c>"METHOD resource"</c> since creation or the last <see cref="Reset"/>.</summary>
+    public IReadOnlyDictionary<string, long> ByResource => new Dictionary<string, long>(_byResource, StringComparer.Ordinal);
+
     /// <summary>Gets the number of requests counted since creation or the last <see cref="Reset"/>.</summary>
     public long Total
     {
@@ -56,6 +64,8 @@ public sealed class StorageTransactionCounter : HttpPipelinePolicy
             copy[i] = Interlocked.Exchange(ref _counts[i], 0);
         }
 
+        _byResource.Clear();
+
         return new StorageTransactionSnapshot(copy);
     }
 
@@ -79,5 +89,25 @@ public sealed class StorageTransactionCounter : HttpPipelinePolicy
         var service = (int)StorageServiceTagPolicy.GetService(message);
         var method = StorageTransactionSnapshot.MethodIndex(message.Request.Method.Method);
         Interlocked.Increment(ref _counts[(service * StorageTransactionSnapshot.Methods.Count) + method]);
+        if (TrackResources)
+        {
+            _byResource.AddOrUpdate(message.Request.Method.Method + " " + Resource(message.Request.Uri.Path), 1, (_, n) => n + 1);
+        }
+    }
+
+    // The table, queue or container a request addresses: the path's first segment after the account (emulator paths
+    // start with the account name), without a table's entity keys.
+    private static string Resource(string path)
+    {
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var index = segments.Length > 1 && segments[0].StartsWith("devstoreaccount", StringComparison.Ordinal) ? 1 : 0;
+        if (segments.Length <= index)
+        {
+            return "(account)";
+        }
+
+        var resource = segments[index];
+        var paren = resource.IndexOf('(', StringComparison.Ordinal);
+        return paren > 0 ? resource[..paren] : resource;
     }
 }

@@ -183,6 +183,11 @@ public static class DurableBenchmark
         await BatchAsync(runs, "run-");
         clock.Stop();
         var transactions = counter.Snapshot();
+        foreach (var (resource, count) in counter.ByResource.OrderByDescending(p => p.Value))
+        {
+            Console.Error.WriteLine(FormattableString.Invariant($"    {resource,-48}{(double)count / runs,8:F2} per workflow"));
+        }
+
         var latencies = LatencyProbe.Drain();
         var done = completions.Order().ToList();
         int episodes = await EpisodesAsync(service, "run-0");
@@ -210,7 +215,9 @@ public static class DurableBenchmark
         using var document = JsonDocument.Parse(history);
         if (Environment.GetEnvironmentVariable("HUMANLOOP_BENCH_HISTORY") is "1")
         {
-            Console.Error.WriteLine(string.Join(" | ", document.RootElement.EnumerateArray().Select(e => e.GetProperty("EventType").ToString() + (e.TryGetProperty("Name", out var n) ? ":" + n : string.Empty))));
+            var events = document.RootElement.EnumerateArray().ToList();
+            var first = events[0].GetProperty("Timestamp").GetDateTime();
+            Console.Error.WriteLine(string.Join(" | ", events.Select(e => FormattableString.Invariant($"+{(e.GetProperty("Timestamp").GetDateTime() - first).TotalMilliseconds:F0}ms ") + e.GetProperty("EventType").ToString() + (e.TryGetProperty("Name", out var n) ? ":" + n : string.Empty))));
         }
 
         return document.RootElement.EnumerateArray().Count(e =>

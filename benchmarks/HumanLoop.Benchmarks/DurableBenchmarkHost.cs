@@ -87,7 +87,7 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         var azurite = await AzuriteLauncher.StartAsync(new AzuriteOptions { DataFolder = dataFolder });
         Console.Error.WriteLine($"Azurite up in {clock.ElapsedMilliseconds} ms on {azurite.TablePort}/{azurite.QueuePort}/{azurite.BlobPort}");
-        var counter = new StorageTransactionCounter();
+        var counter = new StorageTransactionCounter { TrackResources = Environment.GetEnvironmentVariable("HUMANLOOP_BENCH_RESOURCES") is "1" };
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         string hubName = "Bench" + Guid.NewGuid().ToString("N")[..8];

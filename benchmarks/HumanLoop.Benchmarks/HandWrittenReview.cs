@@ -49,7 +49,7 @@ internal sealed class HandWrittenReview : IAsyncDisposable
     {
         var dataFolder = Path.Combine(Path.GetTempPath(), "humanloop-bench-hand-" + Guid.NewGuid().ToString("N"));
         var azurite = await AzuriteLauncher.StartAsync(new AzuriteOptions { DataFolder = dataFolder });
-        var counter = new StorageTransactionCounter();
+        var counter = new StorageTransactionCounter { TrackResources = Environment.GetEnvironmentVariable("HUMANLOOP_BENCH_RESOURCES") is "1" };
         var options = new DurableHumanLoopOptions { HubName = "Hand" + Guid.NewGuid().ToString("N")[..8] };
         configure(options);
         var account = StorageAccountFactory.FromConnectionString(azurite.ConnectionString, new StorageClientSettings { PerCallPolicy = counter });
