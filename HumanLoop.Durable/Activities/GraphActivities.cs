@@ -5,6 +5,7 @@ using HumanLoop.Durable.Orchestration;
 using HumanLoop.Durable.RunEvents;
 using HumanLoop.Durable.Serialization;
 using HumanLoop.Graphs;
+using HumanLoop.Runs;
 using Microsoft.Extensions.Logging;
 
 namespace HumanLoop.Durable.Activities;
@@ -19,6 +20,7 @@ public sealed partial class GraphActivities
     private readonly HumanTaskStore _tasks;
     private readonly RunEventStore _events;
     private readonly IServiceProvider _services;
+    private readonly TimeProvider _time;
     private readonly ILogger<GraphActivities> _logger;
 
     /// <summary>Creates the activities.</summary>
@@ -26,13 +28,15 @@ public sealed partial class GraphActivities
     /// <param name="tasks">The human-task store.</param>
     /// <param name="events">The run-event store.</param>
     /// <param name="services">Services handed to nodes through their <see cref="NodeContext"/>.</param>
+    /// <param name="time">The clock a look-ahead transition is stamped with.</param>
     /// <param name="logger">Where failures are logged.</param>
-    public GraphActivities(IGraphCatalog graphs, HumanTaskStore tasks, RunEventStore events, IServiceProvider services, ILogger<GraphActivities> logger)
+    public GraphActivities(IGraphCatalog graphs, HumanTaskStore tasks, RunEventStore events, IServiceProvider services, TimeProvider time, ILogger<GraphActivities> logger)
     {
         _graphs = graphs;
         _tasks = tasks;
         _events = events;
         _services = services;
+        _time = time;
         _logger = logger;
     }
 
@@ -52,7 +56,9 @@ public sealed partial class GraphActivities
 
         // The records are stored while the node runs, so an answer reaches the next node without waiting for storage;
         // the activity completes only once both are done, and a failed record fails the activity, which is retried.
-        var recording = request.Records is { } records ? RecordAsync(records, cancellationToken) : Task.CompletedTask;
+        // A node that looks ahead stores them together with the next transition's, once it knows that transition.
+        var carried = request.Records;
+        var recording = carried is not null && request.LookAhead is null ? RecordAsync(carried, cancellationToken) : Task.CompletedTask;
         NodeActivityResult result;
         try
         {
@@ -67,7 +73,35 @@ public sealed partial class GraphActivities
         }
 
         await recording.ConfigureAwait(false);
+        if (request.LookAhead is { } state)
+        {
+            var next = result.Output is { } done ? LookAhead(graph, state, new NodeCompleted(request.TaskId, done), _time.GetUtcNow()) : null;
+            var both = (carried, next) switch
+            {
+                (null, _) => next,
+                (_, null) => carried,
+                _ => carried.Merge(next),
+            };
+            if (both is not null)
+            {
+                await RecordAsync(both, cancellationToken).ConfigureAwait(false);
+            }
+
+            result = result with { Recorded = next is null ? null : TransitionRecords.Keys(next) };
+        }
+
         return JsonSerializer.SerializeToElement(result, DurableJsonContext.Default.NodeActivityResult);
+    }
+
+    /// <summary>
+    /// Applies the node's completion to the run's state as the orchestrator will, for the records of that transition:
+    /// stored now, the orchestrator needs no record activity after it. The orchestrator compares what it computes with
+    /// the keys returned and puts right anything that differs (another message reached the run first).
+    /// </summary>
+    private static RecordInput? LookAhead(CompiledGraph graph, RunState state, NodeCompleted completion, DateTimeOffset now)
+    {
+        var transition = RunMachine.Apply(graph, state, completion, now);
+        return transition.Changed ? TransitionRecords.Build(graph.Name, transition, cause: null) : null;
     }
 
     /// <summary>Stores a transition's events and opens and closes its human tasks. Repeating it is harmless.</summary>
@@ -82,6 +116,15 @@ public sealed partial class GraphActivities
 
     private async Task RecordAsync(RecordInput record, CancellationToken cancellationToken)
     {
+        if (record.Withdraw is { } withdraw)
+        {
+            await _events.DeleteAsync(record.RunId, withdraw.Events, cancellationToken).ConfigureAwait(false);
+            foreach (var requestId in withdraw.Opened)
+            {
+                await _tasks.WithdrawAsync(record.RunId, requestId, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         if (!record.Events.IsDefaultOrEmpty)
         {
             await _events.AppendAsync(record.RunId, record.Events, cancellationToken).ConfigureAwait(false);

@@ -18,8 +18,8 @@ namespace HumanLoop.Durable.Client;
 /// </summary>
 public sealed class DurableRunClient : IDurableRunClient
 {
-    private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(10);
-    private static readonly TimeSpan MaxPoll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(25);
+    private static readonly TimeSpan MaxPoll = TimeSpan.FromMilliseconds(200);
 
     private readonly DurableTaskClient _client;
     private readonly IGraphCatalog _graphs;
@@ -104,8 +104,8 @@ public sealed class DurableRunClient : IDurableRunClient
             return refusal;
         }
 
-        if (open is not null && await _tasks.GetAsync(runId, open.Id, cancellationToken).ConfigureAwait(false) is { State: { } state } task
-            && _graphs.Find(instance.Name) is { } graph && graph.IsHumanNode(task.Node)
+        var task = open is null ? null : await _tasks.GetAsync(runId, open.Id, cancellationToken).ConfigureAwait(false);
+        if (task is { State: { } state } && _graphs.Find(instance.Name) is { } graph && graph.IsHumanNode(task.Node)
             && graph.CheckAnswer(task.Node, state, answer) is { } invalid)
         {
             return new ResponseOutcome(ResponseStatus.Rejected, invalid, task.ToRequest());
@@ -118,7 +118,7 @@ public sealed class DurableRunClient : IDurableRunClient
             HumanLoopTaskNames.ResponseEvent,
             JsonSerializer.SerializeToElement(envelope, DurableJsonContext.Default.ResponseEnvelope),
             cancellationToken).ConfigureAwait(false);
-        return await WaitForOutcomeAsync(runId, messageId, open, cancellationToken).ConfigureAwait(false);
+        return await WaitForOutcomeAsync(runId, messageId, open, task, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -198,9 +198,8 @@ public sealed class DurableRunClient : IDurableRunClient
     /// <inheritdoc/>
     public async Task<RunStatusInfo> WaitForCompletionAsync(string runId, CancellationToken cancellationToken = default)
     {
-        await _client.WaitForInstanceCompletionAsync(runId, cancellation: cancellationToken).ConfigureAwait(false);
-        return await GetStatusAsync(runId, cancellationToken: cancellationToken).ConfigureAwait(false)
-            ?? throw new RunNotFoundException(runId);
+        var instance = await _client.WaitForInstanceCompletionAsync(runId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
+        return instance is null ? throw new RunNotFoundException(runId) : ToInfo(instance, new StatusOptions());
     }
 
     /// <inheritdoc/>
@@ -262,7 +261,7 @@ public sealed class DurableRunClient : IDurableRunClient
         };
     }
 
-    private async Task<ResponseOutcome> WaitForOutcomeAsync(string runId, string messageId, OpenRequestSummary? open, CancellationToken cancellationToken)
+    private async Task<ResponseOutcome> WaitForOutcomeAsync(string runId, string messageId, OpenRequestSummary? open, HumanTaskRecord? task, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
         var delay = FirstPoll;
@@ -274,7 +273,7 @@ public sealed class DurableRunClient : IDurableRunClient
                 var status = ReadCustomStatus(instance);
                 if (status.Outcomes.FirstOrDefault(o => o.MessageId == messageId) is { } outcome)
                 {
-                    return await ToOutcomeAsync(runId, outcome, status, cancellationToken, open).ConfigureAwait(false);
+                    return await ToOutcomeAsync(runId, outcome, status, cancellationToken, open, task).ConfigureAwait(false);
                 }
 
                 if (instance.IsCompleted)
@@ -293,7 +292,7 @@ public sealed class DurableRunClient : IDurableRunClient
         }
     }
 
-    private async Task<ResponseOutcome> ToOutcomeAsync(string runId, ResponseOutcomeSummary outcome, RunCustomStatus status, CancellationToken cancellationToken, OpenRequestSummary? asked = null)
+    private async Task<ResponseOutcome> ToOutcomeAsync(string runId, ResponseOutcomeSummary outcome, RunCustomStatus status, CancellationToken cancellationToken, OpenRequestSummary? asked = null, HumanTaskRecord? askedTask = null)
     {
         HumanRequest? request = null;
         if (outcome.RequestId is { } id)
@@ -301,6 +300,7 @@ public sealed class DurableRunClient : IDurableRunClient
             // The task table is written after the run applies the answer; until then the request as it was asked stands in.
             request = status.Open.FirstOrDefault(r => r.Id == id) is { } open
                 ? ToRequest(runId, open)
+                : askedTask is not null && string.Equals(askedTask.RequestId, id, StringComparison.Ordinal) ? askedTask.ToRequest()
                 : await _tasks.GetAsync(runId, id, cancellationToken).ConfigureAwait(false) is { } task ? task.ToRequest()
                 : asked is not null && string.Equals(asked.Id, id, StringComparison.Ordinal) ? ToRequest(runId, asked) : null;
 

@@ -18,4 +18,7 @@ public sealed record HumanTaskNotice(string Type, string RunId, string RequestId
 
     /// <summary>The type of a notice for a task that closed.</summary>
     public const string Closed = "closed";
+
+    /// <summary>The type of a notice for a task recorded as open that its run did not open after all: forget it.</summary>
+    public const string Withdrawn = "withdrawn";
 }

@@ -91,6 +91,24 @@ public sealed class HumanTaskStore
         await NotifyAsync(HumanTaskNotice.Closed, record, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Deletes a task that was recorded as opening although its run did not open it (a node activity looked ahead and
+    /// another message reached the run first). A notice of type <c>withdrawn</c> tells subscribers. Repeating it is harmless.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="requestId">The request id.</param>
+    /// <param name="cancellationToken">Cancels the storage calls.</param>
+    public async Task WithdrawAsync(string runId, string requestId, CancellationToken cancellationToken = default)
+    {
+        if (await GetAsync(runId, requestId, cancellationToken).ConfigureAwait(false) is not { } record)
+        {
+            return;
+        }
+
+        await _table.DeleteEntityAsync(runId, EscapeKey(requestId), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await NotifyAsync(HumanTaskNotice.Withdrawn, record, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Gets one task, or null when none is recorded.</summary>
     /// <param name="runId">The run.</param>
     /// <param name="requestId">The request id.</param>

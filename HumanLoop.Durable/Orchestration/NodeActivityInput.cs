@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HumanLoop.Runs;
 
 namespace HumanLoop.Durable.Orchestration;
 
@@ -25,6 +26,13 @@ public sealed record NodeActivityInput
 
     /// <summary>Records the orchestrator hands to this activity so that no extra activity is needed to store them.</summary>
     public RecordInput? Records { get; init; }
+
+    /// <summary>
+    /// The run's state when the node was scheduled, when the orchestrator asks the activity to look ahead: once the
+    /// node succeeds, the activity applies its completion to this state itself and stores the records of that next
+    /// transition, so the orchestrator needs no extra activity for them (see <see cref="NodeActivityResult.Recorded"/>).
+    /// </summary>
+    public RunState? LookAhead { get; init; }
 }
 
 /// <summary>What the <see cref="HumanLoopTaskNames.RunNode"/> activity returns: the node's new state, or why it failed.</summary>
@@ -38,4 +46,7 @@ public sealed record NodeActivityResult
 
     /// <summary>Whether the node's retry policy allows another attempt for that failure.</summary>
     public bool Retryable { get; init; }
+
+    /// <summary>The keys of the records the activity stored by looking ahead, when it did.</summary>
+    public RecordKeys? Recorded { get; init; }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Text.Json;
 using HumanLoop.Durable.Serialization;
 using HumanLoop.Runs;
@@ -11,11 +10,13 @@ internal sealed partial class OrchestratedRun
 {
     private readonly Dictionary<string, (CancellationTokenSource Cancellation, PendingTask Pending)> _timers = new(StringComparer.Ordinal);
 
-    private void CarryOut(Transition transition, HumanResponse? cause)
+    // The node activity out with a look-ahead, and what the run recorded since it was scheduled; then, once its result
+    // is in, that look-ahead with the keys of what it stored, for the transition its completion makes.
+    private LookAhead? _lookAhead;
+    private (LookAhead LookAhead, RecordKeys Recorded)? _recordedAhead;
+
+    private void CarryOut(Transition transition, HumanResponse? cause, (LookAhead LookAhead, RecordKeys Recorded)? recordedAhead)
     {
-        var events = ImmutableArray.CreateBuilder<RunEvent>();
-        var opened = ImmutableArray.CreateBuilder<OpenedTask>();
-        var closed = ImmutableArray.CreateBuilder<ClosedTask>();
         var nodes = new List<RunNode>();
         foreach (var effect in transition.Effects)
         {
@@ -25,13 +26,7 @@ internal sealed partial class OrchestratedRun
                     nodes.Add(node);
                     break;
                 case OpenHumanRequest open:
-                    opened.Add(new OpenedTask(open.Request, TokenState(open.Request.TokenId), Deadline(open.Request.TokenId)));
                     ArmWait(open.Request.Id);
-                    break;
-                case CloseHumanRequest close when _state.Requests.FirstOrDefault(r => r.Id == close.RequestId) is { } request:
-                    // The channel is the answer's that this transition accepted for this very request, if any.
-                    var acceptedHere = transition.Response is { Status: ResponseStatus.Accepted, Request.Id: var id } && id == request.Id;
-                    closed.Add(new ClosedTask(request, acceptedHere ? cause?.Channel : null));
                     break;
                 case ScheduleTimer schedule:
                     StartTimer(schedule.TimerId, schedule.DueAt);
@@ -39,25 +34,29 @@ internal sealed partial class OrchestratedRun
                 case CancelTimer cancel:
                     CancelTimer(cancel.TimerId);
                     break;
-                case AppendEvent append:
-                    events.Add(append.Event);
-                    break;
             }
         }
 
-        var record = new RecordInput
+        var record = TransitionRecords.Build(_graph.Name, transition, cause);
+        _lookAhead?.Note(record);
+        if (recordedAhead is var (ahead, recorded))
         {
-            Graph = _graph.Name,
-            RunId = _state.RunId,
-            Events = events.ToImmutable(),
-            Opened = opened.ToImmutable(),
-            Closed = closed.ToImmutable(),
-        };
+            record = ahead.AppliedAtCall == _appliedThisGeneration - 1 && recorded.SameAs(TransitionRecords.Keys(record))
+                ? record with { Events = [], Opened = [], Closed = [] } // the activity stored exactly these records
+                : ahead.PutRight(record, recorded);
+        }
+
         var carried = record.IsEmpty ? null : record;
+
+        // A lone node with nothing else under way looks ahead: its activity records the transition its completion
+        // makes (the request it opens, the run's end), so no record activity and no extra episode follow it. Open requests and timers are what could reach the run before the node's completion; with none, only an early
+        // answer can, and that changes no records.
+        bool lookAhead = nodes.Count == 1 && _timers.Count == 0 && !_state.OpenRequests.Any()
+            && !_pending.Any(p => p.Kind is PendingKind.Node or PendingKind.Record);
         foreach (var node in nodes)
         {
             // The first node activity stores the transition's records while it runs the node, saving an activity.
-            CallNode(node, carried);
+            CallNode(node, carried, lookAhead);
             carried = null;
         }
 
@@ -67,7 +66,17 @@ internal sealed partial class OrchestratedRun
         }
     }
 
-    private void CallNode(RunNode node, RecordInput? records)
+    /// <summary>A node's completion that changed nothing here, although its activity looked ahead and stored records.</summary>
+    private void PutRightLookAhead((LookAhead LookAhead, RecordKeys Recorded) recordedAhead)
+    {
+        var record = recordedAhead.LookAhead.PutRight(new RecordInput { Graph = _graph.Name, RunId = _state.RunId }, recordedAhead.Recorded);
+        if (!record.IsEmpty)
+        {
+            CallRecord(record);
+        }
+    }
+
+    private void CallNode(RunNode node, RecordInput? records, bool lookAhead = false)
     {
         var input = new NodeActivityInput
         {
@@ -78,6 +87,7 @@ internal sealed partial class OrchestratedRun
             Attempt = node.Attempt,
             State = node.State,
             Records = records,
+            LookAhead = lookAhead ? _state : null,
         };
         // The node's own failures come back as a result and follow the graph's retry policy; the activity itself
         // fails only when its records could not be stored or it could not run, and that is retried here.
@@ -85,15 +95,22 @@ internal sealed partial class OrchestratedRun
             HumanLoopTaskNames.RunNode,
             JsonSerializer.SerializeToElement(input, DurableJsonContext.Default.NodeActivityInput),
             InfrastructureRetry);
-        _pending.Add(new PendingTask(PendingKind.Node, task, done => NodeMessage(node.TaskId, done)));
+        var ahead = lookAhead ? _lookAhead = new LookAhead(_appliedThisGeneration) : null;
+        _pending.Add(new PendingTask(PendingKind.Node, task, done => NodeMessage(node.TaskId, done, ahead)));
     }
 
-    private static RunMessage NodeMessage(string taskId, Task done)
+    private RunMessage NodeMessage(string taskId, Task done, LookAhead? ahead)
     {
         var task = (Task<JsonElement>)done;
+        if (ahead is not null && ReferenceEquals(ahead, _lookAhead))
+        {
+            _lookAhead = null;
+        }
+
         if (task.IsCompletedSuccessfully)
         {
             var result = task.Result.Deserialize(DurableJsonContext.Default.NodeActivityResult);
+            _recordedAhead = ahead is not null && result?.Recorded is { } recorded ? (ahead, recorded) : null;
             return result?.Output is { } output
                 ? new NodeCompleted(taskId, output)
                 : new NodeFailed(taskId, result?.Error ?? "The node returned no state.", result?.Retryable ?? true);
@@ -160,12 +177,4 @@ internal sealed partial class OrchestratedRun
             CancelTimer(id);
         }
     }
-
-    private DateTimeOffset? Deadline(string tokenId) =>
-        _state.Tokens.FirstOrDefault(t => t.Id == tokenId)?.DeadlineTimerId is { } timerId
-            ? _state.Timers.FirstOrDefault(t => t.Id == timerId)?.DueAt
-            : null;
-
-    private JsonElement TokenState(string tokenId) =>
-        _state.Tokens.FirstOrDefault(t => t.Id == tokenId)?.State ?? JsonValues.Null;
 }

@@ -79,6 +79,8 @@ internal sealed partial class OrchestratedRun
     {
         var transition = RunMachine.Apply(_graph, _state, message, Now);
         _appliedThisGeneration++;
+        var recordedAhead = _recordedAhead;
+        _recordedAhead = null;
         if (message is HumanResponse response && transition.Response is { } outcome)
         {
             RememberOutcome(response.MessageId, outcome);
@@ -87,7 +89,11 @@ internal sealed partial class OrchestratedRun
         if (transition.Changed)
         {
             _state = transition.State;
-            CarryOut(transition, message as HumanResponse);
+            CarryOut(transition, message as HumanResponse, recordedAhead);
+        }
+        else if (recordedAhead is { } ahead)
+        {
+            PutRightLookAhead(ahead);
         }
 
         PublishStatus();

@@ -25,8 +25,28 @@ public sealed record RecordInput
     /// <summary>Requests that closed, as they are now (status, answer, respondent, time).</summary>
     public ImmutableArray<ClosedTask> Closed { get; init; } = [];
 
+    /// <summary>
+    /// Rows a node activity stored by looking ahead that this transition does not have (something else reached the
+    /// run first): event rows to delete, and opened tasks to delete. Null when there are none.
+    /// </summary>
+    public RecordKeys? Withdraw { get; init; }
+
+    /// <summary>This record followed by <paramref name="next"/>, a later transition's of the same run, as one record.</summary>
+    /// <param name="next">The later record.</param>
+    public RecordInput Merge(RecordInput next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        return this with
+        {
+            Events = [.. Events.IsDefault ? [] : Events, .. next.Events.IsDefault ? [] : next.Events],
+            Opened = [.. Opened.IsDefault ? [] : Opened, .. next.Opened.IsDefault ? [] : next.Opened],
+            Closed = [.. Closed.IsDefault ? [] : Closed, .. next.Closed.IsDefault ? [] : next.Closed],
+            Withdraw = Withdraw ?? next.Withdraw,
+        };
+    }
+
     /// <summary>Whether there is nothing to record.</summary>
-    public bool IsEmpty => Events.IsDefaultOrEmpty && Opened.IsDefaultOrEmpty && Closed.IsDefaultOrEmpty;
+    public bool IsEmpty => Events.IsDefaultOrEmpty && Opened.IsDefaultOrEmpty && Closed.IsDefaultOrEmpty && Withdraw is null;
 }
 
 /// <summary>A request that opened.</summary>

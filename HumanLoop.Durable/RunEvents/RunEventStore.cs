@@ -47,6 +47,19 @@ public sealed class RunEventStore
         }
     }
 
+    /// <summary>Deletes some of a run's events by sequence number; events not stored are skipped.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="sequences">The events' sequence numbers.</param>
+    /// <param name="cancellationToken">Cancels the storage calls.</param>
+    public async Task DeleteAsync(string runId, IReadOnlyList<long> sequences, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        foreach (var sequence in sequences)
+        {
+            await _table.DeleteEntityAsync(runId, RowKey(sequence), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Reads a run's events with a sequence number above <paramref name="afterSequence"/>, oldest first.</summary>
     /// <param name="runId">The run.</param>
     /// <param name="afterSequence">The last sequence number already seen; 0 reads from the start.</param>

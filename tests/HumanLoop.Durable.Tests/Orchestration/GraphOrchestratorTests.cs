@@ -4,6 +4,7 @@ using HumanLoop.Durable.Orchestration;
 using HumanLoop.Durable.Serialization;
 using HumanLoop.Runs;
 using HumanLoop.Runtime;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HumanLoop.Durable.Tests.Orchestration;
 
@@ -92,6 +93,67 @@ public sealed class GraphOrchestratorTests(SharedEngineHost shared) : IClassFixt
         Assert.True(output.Prepared);
         Assert.Equal("early", output.Answer);
         Assert.Equal(1, output.Applied);
+    }
+
+    [Fact]
+    public async Task LookAhead_NodeThenApprovalThenNode_StoresEveryRecordWithoutARecordActivity()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var runId = await Client.StartRunAsync("approval", Json(new Flow(Title: "t")), cancellationToken: ct);
+        var request = await WaitForOpenRequestAsync(runId, "review", ct);
+
+        // The request's row and its events were stored by the first node's activity, looking ahead.
+        var open = await Polling.TaskAsync(shared.Host.Tasks, runId, request.Id, t => true, ct);
+        Assert.Equal(HumanRequestStatus.Open, open.Status);
+        Assert.Equal((await Client.GetStatusAsync(runId, cancellationToken: ct))!.OpenRequests.Single().Id, open.RequestId);
+        Assert.Equal(ResponseStatus.Accepted, (await Client.RespondAsync(runId, request.Id, Json("approve"), "user:ann", cancellationToken: ct)).Status);
+        await AssertCompletedAsync(await Client.WaitForCompletionAsync(runId, ct));
+
+        var engine = shared.Host.Services.GetRequiredService<DurableTask.AzureStorage.AzureStorageOrchestrationService>();
+        var state = Assert.Single(await engine.GetOrchestrationStateAsync(runId, allExecutions: false));
+        var history = await engine.GetOrchestrationHistoryAsync(runId, state.OrchestrationInstance.ExecutionId);
+        Assert.DoesNotContain(HumanLoopTaskNames.Record, history, StringComparison.Ordinal);
+
+        // Stored as soon as the run shows Completed: the last node's activity stored the run's end before it returned.
+        var events = await Client.GetEventsAsync(runId, cancellationToken: ct);
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.Sequence));
+        Assert.Equal(RunEventKind.Completed, events[^1].Kind);
+        Assert.Equal(HumanRequestStatus.Accepted, (await shared.Host.Tasks.GetAsync(runId, request.Id, ct))!.Status);
+    }
+
+    [Fact]
+    public async Task LookAhead_AnotherMessageReachesTheRunWhileTheNodeRuns_StoredEventsAndTasksAreTheRunsOwn()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var runId = "gated-" + Guid.NewGuid().ToString("N");
+        var gate = TestGraphs.Gates.GetOrAdd(runId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        await Client.StartRunAsync("gated", Json(new Flow()), new StartRunOptions { RunId = runId }, ct);
+
+        // The lone node "wait" looks ahead: once it finishes, its activity stores the records of the transition its
+        // completion makes on the state it was given. An answer reaching the run first makes that transition another.
+        await Client.RaiseEventAsync(runId, "ask", Json("early"), cancellationToken: ct);
+        var engine = shared.Host.Services.GetRequiredService<DurableTask.AzureStorage.AzureStorageOrchestrationService>();
+        await Polling.ValueAsync(
+            async () => await engine.GetOrchestrationStateAsync(runId, allExecutions: false) is [{ } state, ..]
+                && (await engine.GetOrchestrationHistoryAsync(runId, state.OrchestrationInstance.ExecutionId)).Contains("\"Name\":\"ask\"", StringComparison.Ordinal),
+            applied => applied,
+            ct);
+        gate.SetResult();
+        var done = await Client.WaitForCompletionAsync(runId, ct);
+        await AssertCompletedAsync(done);
+
+        // What storage holds is what the run did: gapless, one request asked and answered, no row from the look-ahead's
+        // version left behind.
+        var events = await Polling.ValueAsync(() => Client.GetEventsAsync(runId, cancellationToken: ct), e => e.Count > 0 && e[^1].Kind == RunEventKind.Completed, ct);
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.Sequence));
+        Assert.Single(events, e => e.Kind == RunEventKind.HumanInputRequested);
+        Assert.Single(events, e => e.Kind == RunEventKind.InputAccepted);
+        var task = Assert.Single(await shared.Host.Tasks.ListAsync(new HumanLoop.Durable.HumanTasks.HumanTaskQuery { RunId = runId }, ct));
+        var closed = await Polling.TaskAsync(shared.Host.Tasks, runId, task.RequestId, t => t.Status != HumanRequestStatus.Open, ct);
+        Assert.Equal(HumanRequestStatus.Accepted, closed.Status);
+        Assert.Equal("early", closed.Answer?.GetString());
     }
 
     [Fact]

@@ -52,6 +52,20 @@ internal static class Polling
         }
     }
 
+    public static async Task<T> ValueAsync<T>(Func<Task<T>> read, Func<T, bool> until, CancellationToken ct)
+    {
+        while (true)
+        {
+            var value = await read();
+            if (until(value))
+            {
+                return value;
+            }
+
+            await Task.Delay(50, ct);
+        }
+    }
+
     public static async Task<RunCustomStatus> CustomStatusAsync(EngineHost host, string runId, Func<RunCustomStatus, bool> until, CancellationToken ct)
     {
         while (true)
