@@ -30,11 +30,14 @@ public static class WaitingBenchmark
     /// <summary>Runs the benchmark: <c>waiting [runs] [timerRuns]</c>; the last line printed is one JSON object.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        int runs = args.Length > 1 && int.TryParse(args[1], CultureInfo.InvariantCulture, out var n) ? n : 10_000;
-        int timerRuns = args.Length > 2 && int.TryParse(args[2], CultureInfo.InvariantCulture, out var t) ? t : 500;
+        var positional = args.Skip(1).Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
+        int runs = positional.Count > 0 && int.TryParse(positional[0], CultureInfo.InvariantCulture, out var n) ? n : 10_000;
+        int timerRuns = positional.Count > 1 && int.TryParse(positional[1], CultureInfo.InvariantCulture, out var t) ? t : 500;
+        var tuning = EngineTuning.Parse(args);
         var waiting = Build("waiting", TimeSpan.FromDays(30));
         var soon = Build("soon", TimeSpan.FromSeconds(4));
-        await using var host = await DurableBenchmarkHost.StartAsync(subscribe: false, [waiting, soon]);
+        await using var host = await DurableBenchmarkHost.StartAsync(subscribe: false, [waiting, soon], tuning.ApplyTo);
+        Console.Error.WriteLine($"waiting: {runs} runs, then {timerRuns} with a 4 s deadline; {EngineTuning.Describe(host.Options)}");
         var input = waiting.ToJson(new Article("waiting"));
         var process = Process.GetCurrentProcess();
 
@@ -50,7 +53,7 @@ public static class WaitingBenchmark
         double scheduleSeconds = clock.Elapsed.TotalSeconds;
 
         // Scheduling only queues the start messages; the runs wait on their human step once the engine has run them.
-        await host.WaitForEngineIdleAsync(200 + runs, TimeSpan.FromMinutes(8));
+        await host.WaitForEngineIdleAsync(200 + runs, TimeSpan.FromMinutes(30));
         double startSeconds = clock.Elapsed.TotalSeconds;
         await Task.Delay(3000);
         long heapAfter = GC.GetTotalMemory(forceFullCollection: true);

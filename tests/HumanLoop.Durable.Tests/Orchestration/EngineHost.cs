@@ -1,3 +1,4 @@
+using HumanLoop.Durable.Azurite;
 using HumanLoop.Durable.Client;
 using HumanLoop.Durable.DependencyInjection;
 using HumanLoop.Durable.HumanTasks;
@@ -32,8 +33,16 @@ internal sealed class EngineHost : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    public static async Task<EngineHost> StartAsync(
+    public static Task<EngineHost> StartAsync(
         AzuriteFixture azurite,
+        IEnumerable<CompiledGraph> graphs,
+        Action<DurableHumanLoopOptions>? configure = null,
+        string? hubName = null,
+        CancellationToken cancellationToken = default) =>
+        StartAsync(azurite.Launcher, graphs, configure, hubName, cancellationToken);
+
+    public static async Task<EngineHost> StartAsync(
+        AzuriteLauncher azurite,
         IEnumerable<CompiledGraph> graphs,
         Action<DurableHumanLoopOptions>? configure = null,
         string? hubName = null,
@@ -43,7 +52,7 @@ internal sealed class EngineHost : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var humanLoop = builder.Services.AddDurableHumanLoop(o =>
         {
-            o.StorageConnectionString = azurite.Launcher.ConnectionString;
+            o.StorageConnectionString = azurite.ConnectionString;
             o.HubName = hubName;
             o.StorageProvider.MaxQueuePollingInterval = TimeSpan.FromMilliseconds(100);
             o.StorageProvider.PartitionCount = 1;
