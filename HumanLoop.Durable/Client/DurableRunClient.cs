@@ -173,6 +173,15 @@ public sealed class DurableRunClient : IDurableRunClient
         }
 
         await _client.TerminateInstanceAsync(runId, new TerminateInstanceOptions { Output = reason }, cancellationToken).ConfigureAwait(false);
+
+        // A terminated orchestration runs none of its code again, so its open tasks are closed here, for the inbox and
+        // the task queue's subscribers. Should an answer beat the termination, its record closes the task again.
+        foreach (var task in await _tasks.ListAsync(new HumanTaskQuery { RunId = runId, Status = HumanRequestStatus.Open }, cancellationToken).ConfigureAwait(false))
+        {
+            var request = task.ToRequest() with { Status = HumanRequestStatus.Cancelled, ClosedAt = _time.GetUtcNow(), LastError = $"The run was terminated: {reason}" };
+            await _tasks.CloseAsync(task.Graph, new ClosedTask(request, null), cancellationToken).ConfigureAwait(false);
+        }
+
         return true;
     }
 

@@ -96,6 +96,25 @@ public sealed class GraphOrchestratorTests(SharedEngineHost shared) : IClassFixt
     }
 
     [Fact]
+    public async Task TerminateAsync_RunWaitingOnAPerson_ClosesItsOpenTaskAsCancelled()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var runId = await Client.StartRunAsync("approval", Json(new Flow(Title: "t")), cancellationToken: ct);
+        var request = await WaitForOpenRequestAsync(runId, "review", ct);
+        await Polling.TaskAsync(shared.Host.Tasks, runId, request.Id, t => t.Status == HumanRequestStatus.Open, ct);
+
+        Assert.True(await Client.TerminateAsync(runId, "not needed", ct));
+
+        var task = await shared.Host.Tasks.GetAsync(runId, request.Id, ct);
+        Assert.Equal(HumanRequestStatus.Cancelled, task!.Status);
+        Assert.NotNull(task.ClosedAt);
+        var done = await Client.WaitForCompletionAsync(runId, ct);
+        Assert.Equal(RunStatus.Terminated, done.RuntimeStatus);
+        Assert.Empty(await shared.Host.Tasks.ListAsync(new HumanLoop.Durable.HumanTasks.HumanTaskQuery { RunId = runId, Status = HumanRequestStatus.Open }, ct));
+    }
+
+    [Fact]
     public async Task LookAhead_NodeThenApprovalThenNode_StoresEveryRecordWithoutARecordActivity()
     {
         using var timeout = TestTimeout.Start(60);
