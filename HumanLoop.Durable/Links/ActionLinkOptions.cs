@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
+
 namespace HumanLoop.Durable.Links;
 
 /// <summary>Settings of the links notices carry: where they point and how long their tokens last.</summary>
@@ -15,9 +16,11 @@ public sealed class ActionLinkOptions
     /// Gets or sets the public base URL of the app serving the pages (such as <c>https://humanloop.example.com</c>),
     /// without a trailing slash. The app sets it from <c>HumanLoop:Http:BaseUrl</c>.
     /// </summary>
-    /// <value>The default is <c>http://localhost:7071</c>, the local app.</value>
-    [Required]
-    public Uri BaseUrl { get; set; } = new("http://localhost:7071");
+    /// <value>
+    /// The default is null: the first address this process's web server listens on (a wildcard host read as
+    /// <c>localhost</c>), or <c>http://localhost:7071</c> without one. Set it wherever mail is read on another machine.
+    /// </value>
+    public Uri? BaseUrl { get; set; }
 
     /// <summary>
     /// Gets or sets the longest a link's token lasts. A token expires at the task's deadline when that comes sooner.
