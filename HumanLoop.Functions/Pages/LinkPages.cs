@@ -282,7 +282,8 @@ internal sealed class LinkDesk(LinkGate gate, UsedLinkStore usedLinks, IDurableR
             answer = LinkActions.Answer(task!, action!, form.Reason);
         }
 
-        var respondent = Reviewer.From(context.User) is { } reviewer && reviewer.IsAssignee(task!.Assignees) ? reviewer.Respondent : link!.Assignee;
+        // Signed in as one of the task's assignees: the answer is theirs by name; otherwise it is the link's assignee's.
+        var respondent = await DevelopmentSignIn.AuthenticateAsync(context) is { } reviewer && reviewer.IsAssignee(task.Assignees) ? reviewer.Respondent : link.Assignee;
         if (await usedLinks.TryClaimAsync(link!, time.GetUtcNow(), cancellationToken) is { } holder)
         {
             return LinkPages.Refused(holder.Completed
