@@ -50,7 +50,11 @@ internal sealed class LinkGate(LinkTokenCodec codec, UsedLinkStore usedLinks, Hu
             return (token, null, LinkRefusal.Gone("This task no longer exists", "The run it belonged to was removed."));
         }
 
-        if (task.Status == HumanRequestStatus.Escalated || task.EscalationLevel != token.EscalationLevel)
+        // The run's status is ahead of the task table: an escalation shows there before its records are written.
+        var escalatedInRun = task.Status == HumanRequestStatus.Open
+            && !run.OpenRequests.Any(r => string.Equals(r.Id, task.RequestId, StringComparison.OrdinalIgnoreCase))
+            && run.OpenRequests.Any(r => string.Equals(r.Node, task.Node, StringComparison.Ordinal) && r.EscalationLevel > token.EscalationLevel);
+        if (escalatedInRun || task.Status == HumanRequestStatus.Escalated || task.EscalationLevel != token.EscalationLevel)
         {
             return (token, task, LinkRefusal.Forbidden("The task was escalated to other reviewers after this link was sent, so this link no longer answers it."));
         }
