@@ -112,6 +112,33 @@ public sealed class LinkPagesTests(LinkPagesFixture app)
     }
 
     [Fact]
+    public async Task ActPost_TwoClicksAtOnce_OneAnswersAndTheOtherIsRefused()
+    {
+        using var timeout = TestTimeout.Start();
+        var task = await app.StartAndWaitAsync(LinkTestGraphs.Approval, "doubleclick", timeout.Token);
+        var path = LinkPagesFixture.PathOf(app.Links.Create(task, "user:alice").Actions[0].Url);
+        using var browser = app.NewBrowser();
+        var form = LinkPagesFixture.AntiforgeryToken(await browser.GetStringAsync(path, timeout.Token));
+
+        var posts = await Task.WhenAll(PostAsync(browser, path, form, ("decision", "approve")), PostAsync(browser, path, form, ("decision", "approve")));
+        try
+        {
+            Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], posts.Select(p => p.StatusCode).OrderBy(c => (int)c).ToArray());
+            await app.WaitForFinishedAsync(task.RunId, timeout.Token);
+            var events = await app.Runs.GetEventsAsync(task.RunId, cancellationToken: timeout.Token);
+            Assert.Single(events, e => e.Kind == RunEventKind.InputAccepted);
+            Assert.DoesNotContain(events, e => e.Kind == RunEventKind.InputRejected);
+        }
+        finally
+        {
+            foreach (var post in posts)
+            {
+                post.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task ActPost_RejectWithoutReasonThenWithOne_ShowsTheStepsMessageThenRecordsTheRejection()
     {
         using var timeout = TestTimeout.Start();
