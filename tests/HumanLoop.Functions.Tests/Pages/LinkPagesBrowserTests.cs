@@ -42,18 +42,21 @@ public sealed class LinkPagesBrowserTests(LinkPagesFixture app, ChromiumFixture 
         // The app's own style sheet loads under style-src 'self'.
         Assert.Equal("rgb(36, 87, 197)", await page.EvalOnSelectorAsync<string>("#edit", "e => getComputedStyle(e).backgroundColor"));
 
+        await ScreenshotAsync(page, "review");
         var typed = "Rewritten in the browser: " + new string('z', LinkTestGraphs.MaxLength);
         await page.FillAsync("#value", typed);
         await page.ClickAsync("#edit");
         await page.WaitForSelectorAsync("#error");
         Assert.Contains($"at most {LinkTestGraphs.MaxLength} characters", await page.TextContentAsync("#error"), StringComparison.Ordinal);
         Assert.Equal(typed, await page.InputValueAsync("#value"));
+        await ScreenshotAsync(page, "review-invalid");
         Assert.Equal(RunStatus.Running, (await app.Runs.GetStatusAsync(task.RunId, cancellationToken: timeout.Token))!.RuntimeStatus);
 
         await page.FillAsync("#value", "Rewritten in the browser.");
         await page.ClickAsync("#edit");
         await page.WaitForSelectorAsync("h1:has-text('Answer recorded')");
         Assert.Contains("Approved with edits", await page.ContentAsync(), StringComparison.Ordinal);
+        await ScreenshotAsync(page, "review-recorded");
 
         var final = await app.WaitForFinishedAsync(task.RunId, timeout.Token);
         var state = final.Output!.Value.Deserialize(ArticleJsonContext.Default.ArticleState)!;
@@ -90,5 +93,15 @@ public sealed class LinkPagesBrowserTests(LinkPagesFixture app, ChromiumFixture 
         Assert.Equal(409, reopened!.Status);
         Assert.Equal("This link was already used", (await page.TextContentAsync("h1"))!.Replace(" · HumanLoop", string.Empty, StringComparison.Ordinal));
         Assert.Contains("user:alice", await page.TextContentAsync("dl.facts"), StringComparison.Ordinal);
+    }
+
+    // HUMANLOOP_TEST_SCREENSHOTS=<folder> keeps a picture of each page, to look at what a reviewer sees.
+    private static async Task ScreenshotAsync(Microsoft.Playwright.IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("HUMANLOOP_TEST_SCREENSHOTS") is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(folder, name + ".png"), FullPage = true });
+        }
     }
 }
