@@ -64,6 +64,20 @@ public sealed class DurableHumanLoopBuilder
         return this;
     }
 
+    /// <summary>
+    /// Registers <see cref="Links.IActionLinks"/> (the signed, expiring, single-use links a notice carries), the
+    /// <see cref="Links.LinkTokenCodec"/> and <see cref="Links.UsedLinkStore"/> the pages check them with, and ASP.NET Core
+    /// Data Protection with its key ring in the hub's <c>{hub}-keys</c> container, so every host of the hub reads every
+    /// host's links (and antiforgery tokens).
+    /// </summary>
+    /// <param name="configure">Sets the base URL and the longest lifetime.</param>
+    /// <returns>This builder.</returns>
+    public DurableHumanLoopBuilder AddActionLinks(Action<Links.ActionLinkOptions>? configure = null)
+    {
+        DurableHumanLoopServiceCollectionExtensions.AddActionLinks(Services, configure);
+        return this;
+    }
+
     /// <summary>Keeps the engine's worker off in this process: it only starts and answers runs through the client.</summary>
     /// <returns>This builder.</returns>
     public DurableHumanLoopBuilder WithoutWorker()

@@ -6,7 +6,10 @@ using HumanLoop.Durable.Engine;
 using HumanLoop.Durable.Graphs;
 using HumanLoop.Durable.Hosting;
 using HumanLoop.Durable.HumanTasks;
+using HumanLoop.Durable.Links;
 using HumanLoop.Durable.RunEvents;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -57,6 +60,26 @@ public static class DurableHumanLoopServiceCollectionExtensions
         // Before the self-hosted engine's service (added later by SelfHosted()), so its tables exist when it starts.
         services.AddHostedService<HumanLoopStoresInitializer>();
         return new DurableHumanLoopBuilder(services);
+    }
+
+    /// <summary>Registers the action links, their stores and the shared Data Protection key ring.</summary>
+    internal static void AddActionLinks(IServiceCollection services, Action<ActionLinkOptions>? configure)
+    {
+        var options = services.AddOptions<ActionLinkOptions>().ValidateDataAnnotations().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.AddDataProtection();
+        services.AddOptions<DataProtectionOptions>()
+            .Configure<IOptions<ActionLinkOptions>>((dp, links) => dp.ApplicationDiscriminator = links.Value.ApplicationName);
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<HubStorage>((keys, storage) => keys.XmlRepository = new BlobXmlRepository(storage.Blobs.GetBlobContainerClient(storage.Names.KeysContainer)));
+        services.TryAddSingleton(sp => new LinkTokenCodec(sp.GetRequiredService<IDataProtectionProvider>()));
+        services.TryAddSingleton(sp => new UsedLinkStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names));
+        services.TryAddSingleton<IActionLinks, ActionLinks>();
+        services.AddHostedService<ActionLinksInitializer>();
     }
 
     /// <summary>Registers the self-hosted engine: the Azure Storage backend, our <see cref="DurableTaskClient"/> over it, and the worker.</summary>

@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using HumanLoop.Durable.DependencyInjection;
 using HumanLoop.Durable.Storage;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.Options;
 
 namespace HumanLoop.Durable.Hosting;
 
-/// <summary>The storage account of a hub, its names, and the Table and Queue clients HumanLoop's own stores use.</summary>
+/// <summary>The storage account of a hub, its names, and the Table, Queue and Blob clients HumanLoop's own stores use.</summary>
 public sealed class HubStorage
 {
     /// <summary>Resolves the account from the options: an explicit account, a connection string, or the configuration.</summary>
@@ -22,6 +23,7 @@ public sealed class HubStorage
         Account = value.StorageAccount ?? CreateAccount(value, services);
         Tables = Account.CreateTableServiceClient();
         Queues = Account.CreateQueueServiceClient();
+        Blobs = Account.CreateBlobServiceClient();
     }
 
     /// <summary>The hub's storage names.</summary>
@@ -35,6 +37,9 @@ public sealed class HubStorage
 
     /// <summary>The account's Queue service.</summary>
     public QueueServiceClient Queues { get; }
+
+    /// <summary>The account's Blob service (the link-signing key ring).</summary>
+    public BlobServiceClient Blobs { get; }
 
     private static StorageAccountFactory CreateAccount(DurableHumanLoopOptions options, IServiceProvider services)
     {

@@ -6,7 +6,7 @@ namespace HumanLoop.Durable.TaskHub;
 /// Every storage name of one task hub, derived from the hub name the way Durable Functions' Azure Storage provider
 /// does it: tables keep the hub name's case (<c>{Hub}Instances</c>), queues and blob containers use it in lower case
 /// (<c>{hub}-control-00</c>). Two hubs whose names differ only in case therefore share storage. HumanLoop adds
-/// <c>{Hub}HumanTasks</c>, <c>{Hub}RunEvents</c> and <c>{hub}-human-tasks</c> beside the engine's own.
+/// <c>{Hub}HumanTasks</c>, <c>{Hub}RunEvents</c>, <c>{Hub}UsedLinks</c>, <c>{hub}-human-tasks</c> and <c>{hub}-keys</c> beside the engine's own.
 /// </summary>
 /// <remarks>
 /// A hub name has 3-45 characters, letters and digits only, and starts with a letter; the longest
@@ -67,6 +67,9 @@ public sealed record TaskHubNames
     /// <summary>Gets HumanLoop's table of run events (the audit trail and live stream): <c>{Hub}RunEvents</c>.</summary>
     public string RunEventsTable => HubName + "RunEvents";
 
+    /// <summary>Gets HumanLoop's table of spent link tokens (one row per token, with its decision): <c>{Hub}UsedLinks</c>.</summary>
+    public string UsedLinksTable => HubName + "UsedLinks";
+
     /// <summary>Gets the engine's queue of activity work items: <c>{hub}-workitems</c>.</summary>
     public string WorkItemQueue => Lower + "-workitems";
 
@@ -79,18 +82,21 @@ public sealed record TaskHubNames
     /// <summary>Gets the engine's container of partition leases: <c>{hub}-leases</c>.</summary>
     public string LeasesContainer => Lower + "-leases";
 
+    /// <summary>Gets HumanLoop's container of the Data Protection key ring that signs links, shared by every host: <c>{hub}-keys</c>.</summary>
+    public string KeysContainer => Lower + "-keys";
+
     /// <summary>Gets the engine's control queues, one per partition.</summary>
     public IReadOnlyList<string> ControlQueues =>
         [.. Enumerable.Range(0, PartitionCount).Select(ControlQueue)];
 
     /// <summary>Gets every table of the hub: the engine's and HumanLoop's.</summary>
-    public IReadOnlyList<string> Tables => [InstancesTable, HistoryTable, HumanTasksTable, RunEventsTable];
+    public IReadOnlyList<string> Tables => [InstancesTable, HistoryTable, HumanTasksTable, RunEventsTable, UsedLinksTable];
 
     /// <summary>Gets every queue of the hub: the engine's and HumanLoop's.</summary>
     public IReadOnlyList<string> Queues => [.. ControlQueues, WorkItemQueue, HumanTasksQueue];
 
-    /// <summary>Gets every blob container of the hub (all the engine's).</summary>
-    public IReadOnlyList<string> BlobContainers => [LargeMessagesContainer, LeasesContainer];
+    /// <summary>Gets every blob container of the hub: the engine's and HumanLoop's.</summary>
+    public IReadOnlyList<string> BlobContainers => [LargeMessagesContainer, LeasesContainer, KeysContainer];
 
     private string Lower => HubName.ToLowerInvariant();
 

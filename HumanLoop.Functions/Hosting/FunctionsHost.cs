@@ -84,6 +84,7 @@ internal static class FunctionsHost
             .AddDurableHumanLoop()
             .UseHostJson(hostSettings)
             .UseConfiguration(builder.Configuration)
+            .AddActionLinks(o => o.BaseUrl = ActionLinksBaseUrl(builder.Configuration))
             .AddSampleGraphs();
         builder.Services.AddHttpApiResults();
         return builder.Build();
@@ -98,6 +99,18 @@ internal static class FunctionsHost
         using var host = Create(args);
         await host.RunAsync(cancellationToken);
         return 0;
+    }
+
+    // The configured base URL, else the Function App's own host name (set by the platform), else the local default.
+    private static Uri? ActionLinksBaseUrl(ConfigurationManager configuration)
+    {
+        var configured = Http.LinkBase.ParseBaseUrl(configuration[AppSettings.BaseUrl], AppSettings.BaseUrl);
+        if (configured is not null)
+        {
+            return new Uri(configured);
+        }
+
+        return configuration["WEBSITE_HOSTNAME"] is { Length: > 0 } host && Uri.TryCreate("https://" + host, UriKind.Absolute, out var site) ? site : null;
     }
 
     private static string? Find(IReadOnlyDictionary<string, string?> environment, string name) =>

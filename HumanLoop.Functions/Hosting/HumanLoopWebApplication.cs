@@ -1,9 +1,11 @@
 using HumanLoop.Durable.Azurite;
 using HumanLoop.Durable.Configuration;
 using HumanLoop.Durable.DependencyInjection;
+using HumanLoop.Durable.Links;
 using HumanLoop.Durable.Storage;
 using HumanLoop.Functions.Api;
 using HumanLoop.Functions.Http;
+using HumanLoop.Functions.Pages;
 using Microsoft.AspNetCore.Hosting.Server;
 
 namespace HumanLoop.Functions.Hosting;
@@ -43,6 +45,7 @@ internal static partial class HumanLoopWebApplication
         var apiKeys = ApiKeyAuthentication.ParseKeys(builder.Configuration[AppSettings.ApiKeys]);
         ConfigureHttpApi(builder, apiKeys);
         ConfigureLinksAndTokens(builder);
+        builder.Services.AddHumanLoopPages(builder.Configuration);
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -53,6 +56,7 @@ internal static partial class HumanLoopWebApplication
         app.MapOrchestratorsApi().RequireAuthorization(ApiKeyAuthentication.Scheme);
         app.MapInstancesApi().RequireAuthorization(ApiKeyAuthentication.Scheme);
         app.MapHumanRequestsApi().RequireAuthorization(ApiKeyAuthentication.Scheme);
+        app.MapHumanLoopPages();
         if (apiKeys.Count == 0)
         {
             LogOpenApi(app.Logger, AppSettings.ApiKeys.Replace(":", "__", StringComparison.Ordinal));
@@ -133,6 +137,7 @@ internal static partial class HumanLoopWebApplication
             .AddDurableHumanLoop(options => options.StorageAccount = storage)
             .UseHostJson(hostSettings)
             .SelfHosted()
+            .AddActionLinks()
             .AddSampleGraphs();
     }
 
@@ -170,6 +175,7 @@ internal static partial class HumanLoopWebApplication
         // Both settings are read and checked here, so a bad value stops start-up with a message naming it.
         var baseUrl = LinkBase.ParseBaseUrl(builder.Configuration[AppSettings.BaseUrl], AppSettings.BaseUrl);
         builder.Services.AddSingleton(sp => new LinkBase(baseUrl, sp.GetRequiredService<IServer>()));
+        builder.Services.Configure<ActionLinkOptions>(o => o.BaseUrl ??= baseUrl is null ? null : new Uri(baseUrl));
         builder.Services.AddSingleton<ManagementUris>();
         builder.Services.AddSingleton(ContinuationTokens.FromSecret(builder.Configuration[AppSettings.ContinuationTokenKey], AppSettings.ContinuationTokenKey));
     }

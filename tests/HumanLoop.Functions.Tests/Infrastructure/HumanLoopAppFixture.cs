@@ -57,7 +57,13 @@ public sealed class HumanLoopAppFixture(IMessageSink messageSink) : IAsyncLifeti
     }
 
     /// <summary>Builds (does not start) the real app with test settings layered over its own configuration.</summary>
-    internal static WebApplication StartApp(string[] args, string connectionString, string hubName, IMessageSink sink, IDictionary<string, string?>? extra = null) =>
+    internal static WebApplication StartApp(
+        string[] args,
+        string connectionString,
+        string hubName,
+        IMessageSink sink,
+        IDictionary<string, string?>? extra = null,
+        Action<WebApplicationBuilder>? configure = null) =>
         HumanLoopWebApplication.Create(args, builder =>
         {
             var settings = new Dictionary<string, string?>
@@ -78,6 +84,7 @@ public sealed class HumanLoopAppFixture(IMessageSink messageSink) : IAsyncLifeti
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(new MessageSinkLoggerProvider(sink));
+            configure?.Invoke(builder);
         });
 }
 

@@ -1,0 +1,123 @@
+using System.Text.RegularExpressions;
+using HumanLoop.Durable.Client;
+using HumanLoop.Durable.DependencyInjection;
+using HumanLoop.Durable.HumanTasks;
+using HumanLoop.Durable.Links;
+using HumanLoop.Functions.Tests.Infrastructure;
+using HumanLoop.Runs;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+namespace HumanLoop.Functions.Tests.Pages;
+
+/// <summary>
+/// The real app on Kestrel over a real Azurite, with the link test graphs registered and the development sign-in on.
+/// Tests keep apart by their own runs.
+/// </summary>
+public sealed partial class LinkPagesFixture(IMessageSink messageSink) : IAsyncLifetime
+{
+    private TemporaryAzurite? _azurite;
+    private WebApplication? _app;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public IServiceProvider Services => _app!.Services;
+
+    public IDurableRunClient Runs => Services.GetRequiredService<IDurableRunClient>();
+
+    public HumanTaskStore Tasks => Services.GetRequiredService<HumanTaskStore>();
+
+    public IActionLinks Links => Services.GetRequiredService<IActionLinks>();
+
+    public LinkTokenCodec Codec => Services.GetRequiredService<LinkTokenCodec>();
+
+    public string HubName { get; } = "LinkTests" + Guid.NewGuid().ToString("N")[..12];
+
+    public async Task InitializeAsync()
+    {
+        using var timeout = TestTimeout.Start(300);
+        _azurite = await TemporaryAzurite.StartAsync(cancellationToken: timeout.Token);
+        _app = HumanLoopAppFixture.StartApp(
+            ["--urls", "http://127.0.0.1:0"],
+            _azurite.Launcher.ConnectionString,
+            HubName,
+            messageSink,
+            new Dictionary<string, string?> { ["HumanLoop:Auth:DevelopmentSignIn"] = "true" },
+            builder => builder.Services.AddDurableHumanLoop()
+                .AddGraph(LinkTestGraphs.BuildEdit())
+                .AddGraph(LinkTestGraphs.BuildApproval()));
+        await _app.StartAsync(timeout.Token);
+        BaseAddress = new Uri(_app.Urls.Single());
+        messageSink.OnMessage(new DiagnosticMessage($"Link pages app listening on {BaseAddress}"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            using var timeout = TestTimeout.Start(30);
+            await _app.StopAsync(timeout.Token);
+            await _app.DisposeAsync();
+        }
+
+        if (_azurite is not null)
+        {
+            await _azurite.DisposeAsync();
+        }
+    }
+
+    /// <summary>A client that keeps its own cookies, as one browser does, and does not follow redirects.</summary>
+    public HttpClient NewBrowser() => new(new HttpClientHandler { UseCookies = true, CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
+    {
+        BaseAddress = BaseAddress,
+        Timeout = TimeSpan.FromSeconds(60),
+    };
+
+    /// <summary>A link's path on this app (links point at the configured base, which the test app does not know before it starts).</summary>
+    public static string PathOf(Uri link) => link.AbsolutePath;
+
+    /// <summary>Starts a run of a test graph and waits for its open task.</summary>
+    public async Task<HumanTaskRecord> StartAndWaitAsync(string graph, string topic, CancellationToken cancellationToken)
+    {
+        var input = JsonSerializer.SerializeToElement(new ArticleState(topic), ArticleJsonContext.Default.ArticleState);
+        var runId = await Runs.StartRunAsync(graph, input, new StartRunOptions { RunId = ApiClient.NewId(graph) }, cancellationToken);
+        return await WaitForTaskAsync(runId, t => t.Status == HumanRequestStatus.Open, cancellationToken);
+    }
+
+    /// <summary>Waits until the run has a task matching <paramref name="match"/>.</summary>
+    public async Task<HumanTaskRecord> WaitForTaskAsync(string runId, Func<HumanTaskRecord, bool> match, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var tasks = await Tasks.ListAsync(new HumanTaskQuery { RunId = runId }, cancellationToken);
+            if (tasks.FirstOrDefault(match) is { } task)
+            {
+                return task;
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    /// <summary>Waits until the run finished.</summary>
+    public async Task<RunStatusInfo> WaitForFinishedAsync(string runId, CancellationToken cancellationToken) =>
+        await Runs.WaitForCompletionAsync(runId, cancellationToken);
+
+    /// <summary>The antiforgery field of a page's form.</summary>
+    public static string AntiforgeryToken(string html)
+    {
+        var match = AntiforgeryField().Match(html);
+        Assert.True(match.Success, "The page has no antiforgery field: " + html);
+        return WebUtility.HtmlDecode(match.Groups[1].Value);
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
+}
+
+[CollectionDefinition(Name)]
+public sealed class LinkPagesCollection : ICollectionFixture<LinkPagesFixture>
+{
+    public const string Name = "LinkPages";
+}
