@@ -82,7 +82,15 @@ public sealed partial class LinkPagesFixture(IMessageSink messageSink) : IAsyncL
     {
         var input = JsonSerializer.SerializeToElement(new ArticleState(topic), ArticleJsonContext.Default.ArticleState);
         var runId = await Runs.StartRunAsync(graph, input, new StartRunOptions { RunId = ApiClient.NewId(graph) }, cancellationToken);
-        return await WaitForTaskAsync(runId, t => t.Status == HumanRequestStatus.Open, cancellationToken);
+        var task = await WaitForTaskAsync(runId, t => t.Status == HumanRequestStatus.Open, cancellationToken);
+
+        // The row is stored by the node activity that comes before the request, a moment before the run itself lists it.
+        while ((await Runs.GetStatusAsync(runId, cancellationToken: cancellationToken))?.OpenRequests.Any(r => r.Id == task.RequestId) != true)
+        {
+            await Task.Delay(50, cancellationToken);
+        }
+
+        return task;
     }
 
     /// <summary>Waits until the run has a task matching <paramref name="match"/>.</summary>
