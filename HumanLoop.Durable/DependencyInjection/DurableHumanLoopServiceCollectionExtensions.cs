@@ -6,6 +6,7 @@ using HumanLoop.Durable.Engine;
 using HumanLoop.Durable.Graphs;
 using HumanLoop.Durable.Hosting;
 using HumanLoop.Durable.HumanTasks;
+using HumanLoop.Durable.Notifications;
 using HumanLoop.Durable.RunEvents;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -51,6 +52,7 @@ public static class DurableHumanLoopServiceCollectionExtensions
             return new HumanTaskStore(storage.Tables, storage.Queues, storage.Names, sp.GetRequiredService<IOptions<DurableHumanLoopOptions>>().Value.PublishHumanTasks);
         });
         services.TryAddSingleton(sp => new RunEventStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names));
+        NotificationServices.Add(services);
         services.TryAddSingleton<GraphActivities>();
         services.TryAddSingleton<DurableRunClientFactory>();
 
