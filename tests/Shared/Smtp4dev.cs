@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
-using System.Text;
-using System.Text.Json;
 using MimeKit;
 
 namespace HumanLoop.Testing;
@@ -15,9 +12,9 @@ namespace HumanLoop.Testing;
 internal sealed class Smtp4dev : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _output;
+    private readonly System.Text.StringBuilder _output;
 
-    private Smtp4dev(Process process, StringBuilder output, int smtpPort, int webPort)
+    private Smtp4dev(Process process, System.Text.StringBuilder output, int smtpPort, int webPort)
     {
         _process = process;
         _output = output;
@@ -55,7 +52,7 @@ internal sealed class Smtp4dev : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        var output = new StringBuilder();
+        var output = new System.Text.StringBuilder();
         var process = Process.Start(start) ?? throw new InvalidOperationException("smtp4dev did not start.");
         process.OutputDataReceived += (_, e) => Append(output, e.Data);
         process.ErrorDataReceived += (_, e) => Append(output, e.Data);
@@ -77,7 +74,7 @@ internal sealed class Smtp4dev : IAsyncDisposable
     /// <summary>The messages received so far, newest first.</summary>
     public async Task<IReadOnlyList<MessageSummary>> ListAsync(CancellationToken cancellationToken)
     {
-        using var document = JsonDocument.Parse(await Api.GetStringAsync("api/messages?pageSize=1000", cancellationToken));
+        using var document = System.Text.Json.JsonDocument.Parse(await Api.GetStringAsync("api/messages?pageSize=1000", cancellationToken));
         return [.. document.RootElement.GetProperty("results").EnumerateArray().Select(m => new MessageSummary(
             m.GetProperty("id").GetString()!,
             m.GetProperty("subject").GetString() ?? string.Empty,
@@ -151,10 +148,10 @@ internal sealed class Smtp4dev : IAsyncDisposable
             try
             {
                 using var response = await Api.GetAsync("api/messages?pageSize=1", deadline.Token);
-                if (response.StatusCode == HttpStatusCode.OK)
+                if (response.StatusCode == System.Net.HttpStatusCode.OK)
                 {
                     using var smtp = new TcpClient();
-                    await smtp.ConnectAsync(IPAddress.Loopback, SmtpPort, deadline.Token);
+                    await smtp.ConnectAsync(System.Net.IPAddress.Loopback, SmtpPort, deadline.Token);
                     return;
                 }
             }
@@ -191,7 +188,7 @@ internal sealed class Smtp4dev : IAsyncDisposable
         }
     }
 
-    private static void Append(StringBuilder output, string? line)
+    private static void Append(System.Text.StringBuilder output, string? line)
     {
         if (line is null)
         {
@@ -237,9 +234,9 @@ internal sealed class Smtp4dev : IAsyncDisposable
 
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
