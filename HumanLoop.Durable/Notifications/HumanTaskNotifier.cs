@@ -44,6 +44,12 @@ public sealed partial class HumanTaskNotifier
     public async Task NotifyAsync(RecordInput record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
+        if (!_email.IsEnabled && !_webhooks.Any)
+        {
+            // Nothing is configured to send: not even the reminders' tasks are read.
+            return;
+        }
+
         var failures = new List<Exception>();
         foreach (var notice in await CollectAsync(record, cancellationToken).ConfigureAwait(false))
         {

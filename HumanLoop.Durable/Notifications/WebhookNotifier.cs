@@ -32,6 +32,9 @@ internal sealed class WebhookNotifier
         _logger = logger;
     }
 
+    /// <summary>Whether any webhook is registered.</summary>
+    public bool Any => _options.CurrentValue.Endpoints.Count > 0;
+
     /// <summary>The webhooks that receive <paramref name="kind"/>, by name.</summary>
     public IEnumerable<KeyValuePair<string, WebhookRegistration>> For(string kind) =>
         _options.CurrentValue.Endpoints.Where(e => e.Value.Accepts(kind));
