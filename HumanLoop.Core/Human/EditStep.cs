@@ -8,7 +8,8 @@ namespace HumanLoop.Human;
 
 /// <summary>
 /// The reviewer edits a value, such as a draft, or approves it unchanged. Accepts the edited text, <c>{"value": "..."}</c>,
-/// or <c>{"unchanged": true}</c> (typed: <c>/approve</c>) to keep the value as shown.
+/// or <c>{"unchanged": true}</c> (typed: <c>/approve</c>) to keep the value as shown. When <see cref="AllowReject"/> is set, it
+/// also accepts <c>{"reject": "reason"}</c> (typed: <c>/reject reason</c>): the value is kept as shown and marked rejected.
 /// </summary>
 public sealed class EditStep<TState> : HumanStep<TState, EditedValue>
     where TState : class
@@ -19,18 +20,29 @@ public sealed class EditStep<TState> : HumanStep<TState, EditedValue>
     /// <summary>The longest accepted value. The default is 100,000 characters.</summary>
     public int MaxLength { get; init; } = 100_000;
 
+    /// <summary>Whether the reviewer may reject the value with a reason instead of approving it. The default is false.</summary>
+    public bool AllowReject { get; init; }
+
+    /// <summary>The longest accepted rejection reason. The default is 2,000 characters.</summary>
+    public int MaxReasonLength { get; init; } = 2_000;
+
     /// <inheritdoc/>
     public override HumanStepKind Kind => HumanStepKind.Edit;
 
     private protected override JsonTypeInfo<EditedValue> AnswerType => HumanLoopJsonContext.Default.EditedValue;
 
     internal override StepPresentation Present(TState state) =>
-        StepPresentation.Of(new JsonObject { ["value"] = Value(state), ["maxLength"] = MaxLength });
+        StepPresentation.Of(new JsonObject { ["value"] = Value(state), ["maxLength"] = MaxLength, ["allowReject"] = AllowReject });
 
     private protected override bool TryParse(TState state, JsonElement raw, [MaybeNullWhen(false)] out EditedValue answer, [NotNullWhen(false)] out string? error)
     {
         answer = null;
         var original = Value(state);
+        if (TryParseRejection(raw, out var reason))
+        {
+            return CheckRejection(original, reason, out answer, out error);
+        }
+
         string? edited = raw.ValueKind switch
         {
             JsonValueKind.String when raw.GetString()!.Trim() is "/approve" => original,
@@ -42,7 +54,9 @@ public sealed class EditStep<TState> : HumanStep<TState, EditedValue>
 
         if (edited is null)
         {
-            error = $"Send the edited text, or '/approve' to keep it unchanged; not {Describe(raw)}.";
+            error = AllowReject
+                ? $"Send the edited text, '/approve' to keep it unchanged, or '/reject REASON'; not {Describe(raw)}."
+                : $"Send the edited text, or '/approve' to keep it unchanged; not {Describe(raw)}.";
             return false;
         }
 
@@ -59,6 +73,52 @@ public sealed class EditStep<TState> : HumanStep<TState, EditedValue>
         }
 
         answer = new EditedValue(edited, !string.Equals(edited, original, StringComparison.Ordinal));
+        error = null;
+        return true;
+    }
+
+    // A rejection: the text '/reject REASON', or an object with a "reject" member (reason null when it names none).
+    private static bool TryParseRejection(JsonElement raw, out string? reason)
+    {
+        reason = null;
+        if (raw.ValueKind == JsonValueKind.String && raw.GetString()!.TrimStart() is var text
+            && (text.Equals("/reject", StringComparison.OrdinalIgnoreCase) || text.StartsWith("/reject ", StringComparison.OrdinalIgnoreCase)))
+        {
+            reason = text["/reject".Length..].Trim();
+            return true;
+        }
+
+        if (raw.ValueKind == JsonValueKind.Object && raw.TryGetProperty("reject", out var r))
+        {
+            reason = r.ValueKind == JsonValueKind.String ? r.GetString()!.Trim() : null;
+            return true;
+        }
+
+        return false;
+    }
+
+    private bool CheckRejection(string original, string? reason, [MaybeNullWhen(false)] out EditedValue answer, [NotNullWhen(false)] out string? error)
+    {
+        answer = null;
+        if (!AllowReject)
+        {
+            error = "This step does not accept a rejection; send the edited text, or '/approve' to keep it unchanged.";
+            return false;
+        }
+
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            error = "A rejection needs a reason: '/reject REASON' or {\"reject\": \"REASON\"}.";
+            return false;
+        }
+
+        if (reason.Length > MaxReasonLength)
+        {
+            error = $"The reason must be at most {MaxReasonLength} characters (it has {reason.Length}).";
+            return false;
+        }
+
+        answer = new EditedValue(original, false) { Rejected = true, Reason = reason };
         error = null;
         return true;
     }

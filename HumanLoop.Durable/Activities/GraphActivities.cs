@@ -1,6 +1,7 @@
 using System.Text.Json;
 using HumanLoop.Durable.Graphs;
 using HumanLoop.Durable.HumanTasks;
+using HumanLoop.Durable.Notifications;
 using HumanLoop.Durable.Orchestration;
 using HumanLoop.Durable.RunEvents;
 using HumanLoop.Durable.Serialization;
@@ -19,6 +20,7 @@ public sealed partial class GraphActivities
     private readonly IGraphCatalog _graphs;
     private readonly HumanTaskStore _tasks;
     private readonly RunEventStore _events;
+    private readonly HumanTaskNotifier _notifier;
     private readonly IServiceProvider _services;
     private readonly TimeProvider _time;
     private readonly ILogger<GraphActivities> _logger;
@@ -27,14 +29,16 @@ public sealed partial class GraphActivities
     /// <param name="graphs">The registered graphs.</param>
     /// <param name="tasks">The human-task store.</param>
     /// <param name="events">The run-event store.</param>
+    /// <param name="notifier">Sends the notices of what was recorded (email, webhooks).</param>
     /// <param name="services">Services handed to nodes through their <see cref="NodeContext"/>.</param>
     /// <param name="time">The clock a look-ahead transition is stamped with.</param>
     /// <param name="logger">Where failures are logged.</param>
-    public GraphActivities(IGraphCatalog graphs, HumanTaskStore tasks, RunEventStore events, IServiceProvider services, TimeProvider time, ILogger<GraphActivities> logger)
+    public GraphActivities(IGraphCatalog graphs, HumanTaskStore tasks, RunEventStore events, HumanTaskNotifier notifier, IServiceProvider services, TimeProvider time, ILogger<GraphActivities> logger)
     {
         _graphs = graphs;
         _tasks = tasks;
         _events = events;
+        _notifier = notifier;
         _services = services;
         _time = time;
         _logger = logger;
@@ -104,7 +108,10 @@ public sealed partial class GraphActivities
         return transition.Changed ? TransitionRecords.Build(graph.Name, transition, cause: null) : null;
     }
 
-    /// <summary>Stores a transition's events and opens and closes its human tasks. Repeating it is harmless.</summary>
+    /// <summary>
+    /// Stores a transition's events, opens and closes its human tasks, then sends their notices (each at most once,
+    /// see <see cref="HumanTaskNotifier"/>). Repeating it is harmless.
+    /// </summary>
     /// <param name="input">A <see cref="RecordInput"/> as JSON.</param>
     /// <param name="cancellationToken">Cancels the storage calls.</param>
     public Task RecordAsync(JsonElement input, CancellationToken cancellationToken = default)
@@ -139,6 +146,8 @@ public sealed partial class GraphActivities
         {
             await _tasks.CloseAsync(record.Graph, closed, cancellationToken).ConfigureAwait(false);
         }
+
+        await _notifier.NotifyAsync(record, cancellationToken).ConfigureAwait(false);
     }
 
     [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "Run {RunId}: node {Node} failed on attempt {Attempt}")]

@@ -7,6 +7,7 @@ using HumanLoop.Durable.Graphs;
 using HumanLoop.Durable.Hosting;
 using HumanLoop.Durable.HumanTasks;
 using HumanLoop.Durable.Links;
+using HumanLoop.Durable.Notifications;
 using HumanLoop.Durable.RunEvents;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -54,6 +55,7 @@ public static class DurableHumanLoopServiceCollectionExtensions
             return new HumanTaskStore(storage.Tables, storage.Queues, storage.Names, sp.GetRequiredService<IOptions<DurableHumanLoopOptions>>().Value.PublishHumanTasks);
         });
         services.TryAddSingleton(sp => new RunEventStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names));
+        NotificationServices.Add(services);
         services.TryAddSingleton<GraphActivities>();
         services.TryAddSingleton<DurableRunClientFactory>();
 

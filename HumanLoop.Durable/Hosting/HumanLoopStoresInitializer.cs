@@ -1,19 +1,23 @@
 using HumanLoop.Durable.HumanTasks;
+using HumanLoop.Durable.Notifications;
 using HumanLoop.Durable.RunEvents;
 using Microsoft.Extensions.Hosting;
 
 namespace HumanLoop.Durable.Hosting;
 
 /// <summary>
-/// Creates HumanLoop's own <c>{Hub}HumanTasks</c> and <c>{Hub}RunEvents</c> tables and the task queue when the host
+/// Creates HumanLoop's own <c>{Hub}HumanTasks</c>, <c>{Hub}RunEvents</c>, <c>{Hub}Notices</c> and
+/// <c>{Hub}WebhookDeadLetters</c> tables and the task queue when the host
 /// starts, in both hosts: the engine (the Functions host's, or the self-hosted one) creates only its own.
 /// </summary>
-internal sealed class HumanLoopStoresInitializer(HumanTaskStore tasks, RunEventStore events) : IHostedService
+internal sealed class HumanLoopStoresInitializer(HumanTaskStore tasks, RunEventStore events, NoticeLog notices, WebhookDeadLetterStore deadLetters) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await tasks.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         await events.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await notices.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await deadLetters.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json.Serialization;
 using HumanLoop.Durable.HumanTasks;
+using HumanLoop.Durable.Notifications;
 using HumanLoop.Durable.Orchestration;
 
 namespace HumanLoop.Durable.Serialization;
@@ -20,5 +21,6 @@ namespace HumanLoop.Durable.Serialization;
 [JsonSerializable(typeof(NodeActivityResult))]
 [JsonSerializable(typeof(RecordInput))]
 [JsonSerializable(typeof(HumanTaskNotice))]
+[JsonSerializable(typeof(WebhookNotice))]
 [JsonSerializable(typeof(ImmutableArray<string>))]
 internal sealed partial class DurableJsonContext : JsonSerializerContext;

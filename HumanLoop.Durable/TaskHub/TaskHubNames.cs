@@ -6,7 +6,8 @@ namespace HumanLoop.Durable.TaskHub;
 /// Every storage name of one task hub, derived from the hub name the way Durable Functions' Azure Storage provider
 /// does it: tables keep the hub name's case (<c>{Hub}Instances</c>), queues and blob containers use it in lower case
 /// (<c>{hub}-control-00</c>). Two hubs whose names differ only in case therefore share storage. HumanLoop adds
-/// <c>{Hub}HumanTasks</c>, <c>{Hub}RunEvents</c>, <c>{Hub}UsedLinks</c>, <c>{hub}-human-tasks</c> and <c>{hub}-keys</c> beside the engine's own.
+/// <c>{Hub}HumanTasks</c>, <c>{Hub}RunEvents</c>, <c>{Hub}UsedLinks</c>, <c>{Hub}Notices</c>, <c>{Hub}WebhookDeadLetters</c>,
+/// <c>{hub}-human-tasks</c> and <c>{hub}-keys</c> beside the engine's own.
 /// </summary>
 /// <remarks>
 /// A hub name has 3-45 characters, letters and digits only, and starts with a letter; the longest
@@ -70,6 +71,12 @@ public sealed record TaskHubNames
     /// <summary>Gets HumanLoop's table of spent link tokens (one row per token, with its decision): <c>{Hub}UsedLinks</c>.</summary>
     public string UsedLinksTable => HubName + "UsedLinks";
 
+    /// <summary>Gets HumanLoop's table of sent notices (one row per task, notice and channel): <c>{Hub}Notices</c>.</summary>
+    public string NoticesTable => HubName + "Notices";
+
+    /// <summary>Gets HumanLoop's table of webhook notices that failed every attempt: <c>{Hub}WebhookDeadLetters</c>.</summary>
+    public string WebhookDeadLettersTable => HubName + "WebhookDeadLetters";
+
     /// <summary>Gets the engine's queue of activity work items: <c>{hub}-workitems</c>.</summary>
     public string WorkItemQueue => Lower + "-workitems";
 
@@ -90,7 +97,7 @@ public sealed record TaskHubNames
         [.. Enumerable.Range(0, PartitionCount).Select(ControlQueue)];
 
     /// <summary>Gets every table of the hub: the engine's and HumanLoop's.</summary>
-    public IReadOnlyList<string> Tables => [InstancesTable, HistoryTable, HumanTasksTable, RunEventsTable, UsedLinksTable];
+    public IReadOnlyList<string> Tables => [InstancesTable, HistoryTable, HumanTasksTable, RunEventsTable, UsedLinksTable, NoticesTable, WebhookDeadLettersTable];
 
     /// <summary>Gets every queue of the hub: the engine's and HumanLoop's.</summary>
     public IReadOnlyList<string> Queues => [.. ControlQueues, WorkItemQueue, HumanTasksQueue];

@@ -22,6 +22,11 @@ internal sealed class GraphOrchestratorFunctions(IGraphCatalog graphs, IOptions<
     public Task<JsonElement?> RunTravelAsync([OrchestrationTrigger] TaskOrchestrationContext context) =>
         RunGraphAsync(TravelGraph.Name, context);
 
+    /// <summary>The <c>article-review</c> graph (external callback: email, queue and webhooks, reminders, escalation).</summary>
+    [Function(ArticleReviewGraph.Name)]
+    public Task<JsonElement?> RunArticleReviewAsync([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        RunGraphAsync(ArticleReviewGraph.Name, context);
+
     private Task<JsonElement?> RunGraphAsync(string graph, TaskOrchestrationContext context)
     {
         var compiled = graphs.Find(graph) ?? throw new UnknownGraphException(graph);

@@ -20,8 +20,13 @@ internal static class SampleGraphs
     private static Dictionary<string, SampleGraph> Create()
     {
         var travel = TravelGraph.Build();
+        var article = ArticleReviewGraph.Build();
         return new(StringComparer.OrdinalIgnoreCase)
         {
+            [article.Name] = new SampleGraph(
+                article,
+                article.ToJson(new ArticleState()),
+                json => ArticleReviewGraph.Describe(article.FromJson(json))),
             [travel.Name] = new SampleGraph(
                 travel,
                 travel.ToJson(new TravelState()),

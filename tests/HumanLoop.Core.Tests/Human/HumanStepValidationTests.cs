@@ -165,6 +165,34 @@ public sealed class HumanStepValidationTests
     }
 
     [Fact]
+    public void Edit_RejectWithReason_KeepsTheValueAndRecordsTheReason()
+    {
+        var step = new EditStep<Doc> { Prompt = _ => "Edit the draft", Value = s => s.Draft!, AllowReject = true, MaxReasonLength = 20, Apply = (s, _) => s };
+
+        var typed = Accepted(step, Text("/reject  too short "));
+        Assert.True(typed.GetProperty("rejected").GetBoolean());
+        Assert.Equal("too short", typed.GetProperty("reason").GetString());
+        Assert.Equal("The first draft.", typed.GetProperty("value").GetString());
+        Assert.False(typed.GetProperty("changed").GetBoolean());
+        var json = Accepted(step, Json("""{"reject": "off topic"}"""));
+        Assert.Equal("off topic", json.GetProperty("reason").GetString());
+        Assert.False(Accepted(step, Text("/approve")).GetProperty("rejected").GetBoolean());
+        Assert.Equal("A rejection needs a reason: '/reject REASON' or {\"reject\": \"REASON\"}.", Error(step, Text("/reject")));
+        Assert.Equal("A rejection needs a reason: '/reject REASON' or {\"reject\": \"REASON\"}.", Error(step, Json("""{"reject": 3}""")));
+        Assert.Equal("The reason must be at most 20 characters (it has 21).", Error(step, Text("/reject " + new string('r', 21))));
+        Assert.Equal("Send the edited text, '/approve' to keep it unchanged, or '/reject REASON'; not a list.", Error(step, Json("[]")));
+    }
+
+    [Fact]
+    public void Edit_RejectWhenNotAllowed_IsRefused()
+    {
+        var step = new EditStep<Doc> { Prompt = _ => "Edit the draft", Value = s => s.Draft!, Apply = (s, _) => s };
+
+        Assert.Equal("This step does not accept a rejection; send the edited text, or '/approve' to keep it unchanged.", Error(step, Json("""{"reject": "no"}""")));
+        Assert.Equal("This step does not accept a rejection; send the edited text, or '/approve' to keep it unchanged.", Error(step, Text("/reject no")));
+    }
+
+    [Fact]
     public void FreeResponse_AcceptsAnyNonEmptyValue()
     {
         var step = new FreeResponseStep<Doc> { Prompt = _ => "?", Apply = (s, _) => s };
