@@ -1,5 +1,7 @@
 using DurableTask.AzureStorage;
 using HumanLoop.Durable.Activities;
+using HumanLoop.Durable.Audit;
+using HumanLoop.Durable.Callbacks;
 using HumanLoop.Durable.Client;
 using HumanLoop.Durable.Configuration;
 using HumanLoop.Durable.Engine;
@@ -51,6 +53,8 @@ public static class DurableHumanLoopServiceCollectionExtensions
             return new HumanTaskStore(storage.Tables, storage.Queues, storage.Names, sp.GetRequiredService<IOptions<DurableHumanLoopOptions>>().Value.PublishHumanTasks);
         });
         services.TryAddSingleton(sp => new RunEventStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names));
+        services.TryAddSingleton(sp => new AnswerAuditStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names));
+        services.TryAddSingleton(sp => new IdempotencyStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names));
         services.TryAddSingleton<GraphActivities>();
         services.TryAddSingleton<DurableRunClientFactory>();
 

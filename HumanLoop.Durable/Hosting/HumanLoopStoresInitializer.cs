@@ -1,3 +1,5 @@
+using HumanLoop.Durable.Audit;
+using HumanLoop.Durable.Callbacks;
 using HumanLoop.Durable.HumanTasks;
 using HumanLoop.Durable.RunEvents;
 using Microsoft.Extensions.Hosting;
@@ -5,15 +7,17 @@ using Microsoft.Extensions.Hosting;
 namespace HumanLoop.Durable.Hosting;
 
 /// <summary>
-/// Creates HumanLoop's own <c>{Hub}HumanTasks</c> and <c>{Hub}RunEvents</c> tables and the task queue when the host
+/// Creates HumanLoop's own <c>{Hub}HumanTasks</c>, <c>{Hub}RunEvents</c>, <c>{Hub}Audit</c> and <c>{Hub}Idempotency</c> tables and the task queue when the host
 /// starts, in both hosts: the engine (the Functions host's, or the self-hosted one) creates only its own.
 /// </summary>
-internal sealed class HumanLoopStoresInitializer(HumanTaskStore tasks, RunEventStore events) : IHostedService
+internal sealed class HumanLoopStoresInitializer(HumanTaskStore tasks, RunEventStore events, AnswerAuditStore audit, IdempotencyStore idempotency) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await tasks.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         await events.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await audit.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await idempotency.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

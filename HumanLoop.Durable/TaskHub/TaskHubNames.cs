@@ -67,6 +67,12 @@ public sealed record TaskHubNames
     /// <summary>Gets HumanLoop's table of run events (the audit trail and live stream): <c>{Hub}RunEvents</c>.</summary>
     public string RunEventsTable => HubName + "RunEvents";
 
+    /// <summary>Gets HumanLoop's table of answers refused before they reach a run (one partition per run): <c>{Hub}Audit</c>.</summary>
+    public string AuditTable => HubName + "Audit";
+
+    /// <summary>Gets HumanLoop's table of callback outcomes kept per <c>Idempotency-Key</c>: <c>{Hub}Idempotency</c>.</summary>
+    public string IdempotencyTable => HubName + "Idempotency";
+
     /// <summary>Gets the engine's queue of activity work items: <c>{hub}-workitems</c>.</summary>
     public string WorkItemQueue => Lower + "-workitems";
 
@@ -84,7 +90,7 @@ public sealed record TaskHubNames
         [.. Enumerable.Range(0, PartitionCount).Select(ControlQueue)];
 
     /// <summary>Gets every table of the hub: the engine's and HumanLoop's.</summary>
-    public IReadOnlyList<string> Tables => [InstancesTable, HistoryTable, HumanTasksTable, RunEventsTable];
+    public IReadOnlyList<string> Tables => [InstancesTable, HistoryTable, HumanTasksTable, RunEventsTable, AuditTable, IdempotencyTable];
 
     /// <summary>Gets every queue of the hub: the engine's and HumanLoop's.</summary>
     public IReadOnlyList<string> Queues => [.. ControlQueues, WorkItemQueue, HumanTasksQueue];
