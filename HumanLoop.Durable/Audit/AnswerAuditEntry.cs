@@ -43,9 +43,6 @@ public sealed record AnswerAuditEntry
     /// <summary>Why, for a refusal or a rejection: the validation message or the reason.</summary>
     public string? Reason { get; init; }
 
-    /// <summary>Who called, when it is not the respondent: <c>key:ID</c> for an API key (a hash prefix, never the key), <c>user:NAME</c> for a person.</summary>
-    public string? Caller { get; init; }
-
     /// <summary>Where the entry comes from: <see cref="RunSource"/> or <see cref="ApiSource"/>.</summary>
     public required string Source { get; init; }
 }

@@ -47,7 +47,6 @@ public sealed class AnswerAuditStore
         Set(row, "MessageId", entry.MessageId);
         Set(row, "Channel", entry.Channel);
         Set(row, "Reason", entry.Reason is { Length: > MaxReasonChars } text ? text[..MaxReasonChars] : entry.Reason);
-        Set(row, "Caller", entry.Caller);
         await _table.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);
 
         static void Set(TableEntity row, string name, string? value)
@@ -78,7 +77,6 @@ public sealed class AnswerAuditStore
                 At = row.GetDateTimeOffset("At") ?? default,
                 Outcome = row.GetString("Outcome") ?? string.Empty,
                 Reason = row.GetString("Reason"),
-                Caller = row.GetString("Caller"),
                 Source = row.GetString("Source") ?? AnswerAuditEntry.ApiSource,
             };
             if (requestId is null || string.Equals(entry.RequestId, requestId, StringComparison.OrdinalIgnoreCase))
