@@ -82,6 +82,7 @@ internal static class CallbacksApi
                     ProblemDetails =
                     {
                         Status = StatusCodes.Status429TooManyRequests,
+                        Type = "https://tools.ietf.org/html/rfc6585#section-4",
                         Title = "Too many requests",
                         Detail = $"At most {options.PermitLimit} callbacks per {options.Window} per caller; retry after {seconds} s.",
                     },

@@ -45,14 +45,6 @@ internal sealed class AnswerGate(HumanTaskStore tasks, AnswerAuditStore audit, T
             return (caller.Id, endpointChannel, await RefuseAsync(runId, target, caller.Id, endpointChannel, messageId, unnamed, cancellationToken));
         }
 
-        if (!string.IsNullOrWhiteSpace(respondent)
-            && !string.Equals(respondent, person.Respondent, StringComparison.OrdinalIgnoreCase)
-            && !string.Equals(respondent, person.User, StringComparison.OrdinalIgnoreCase))
-        {
-            var impersonation = $"'{person.Respondent}' cannot answer as '{respondent}': a signed-in person answers as themselves.";
-            return (person.Respondent, endpointChannel, await RefuseAsync(runId, target, person.Respondent, endpointChannel, messageId, impersonation, cancellationToken));
-        }
-
         var (requestId, assignees) = await FindAssigneesAsync(client, runId, target, cancellationToken);
         if (requestId is null)
         {
@@ -60,6 +52,14 @@ internal sealed class AnswerGate(HumanTaskStore tasks, AnswerAuditStore audit, T
             return (person.Respondent, endpointChannel, ApiProblems.NotFound(
                 $"Run '{runId}' has no request '{target}' to answer.",
                 new Dictionary<string, object?> { ["instanceId"] = runId, ["requestId"] = target }));
+        }
+
+        if (!string.IsNullOrWhiteSpace(respondent)
+            && !string.Equals(respondent, person.Respondent, StringComparison.OrdinalIgnoreCase)
+            && !string.Equals(respondent, person.User, StringComparison.OrdinalIgnoreCase))
+        {
+            var impersonation = $"'{person.Respondent}' cannot answer as '{respondent}': a signed-in person answers as themselves.";
+            return (person.Respondent, endpointChannel, await RefuseAsync(runId, requestId, person.Respondent, endpointChannel, messageId, impersonation, cancellationToken));
         }
 
         if (!person.IsAssignee(assignees))

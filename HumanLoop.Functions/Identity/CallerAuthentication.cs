@@ -41,7 +41,7 @@ internal static class CallerAuthentication
         if (bearer)
         {
             // After the app's own transformer, which sets the API key scheme: a bearer token is the other way in.
-            services.Configure<OpenApiOptions>("v1", openApi => openApi.AddDocumentTransformer((document, _, _) =>
+            services.PostConfigure<OpenApiOptions>("v1", openApi => openApi.AddDocumentTransformer((document, _, _) =>
             {
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();

@@ -83,7 +83,7 @@ public sealed class BearerTokenTests(IdentityAppFixture app)
         using var response = await client.SendAsync(request, timeout.Token);
 
         var problem = await ApiClient.AssertProblemAsync(response, HttpStatusCode.Unauthorized, timeout.Token);
-        Assert.StartsWith("The bearer token ", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("The bearer token", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("Bearer error=\"invalid_token\"", response.Headers.WwwAuthenticate.ToString());
     }
 
