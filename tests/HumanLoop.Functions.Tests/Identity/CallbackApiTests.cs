@@ -102,6 +102,37 @@ public sealed class CallbackApiTests(IdentityAppFixture app)
         Assert.Contains("Idempotency-Key", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    public static TheoryData<string, string?, int> HostileBodies => new()
+    {
+        { "not json", "application/json", 400 },
+        { "", "application/json", 400 },
+        { "[1,2]", "application/json", 400 },
+        { """{"respondent":"user:x"}""", "application/json", 400 },
+        { """{"answer":"fly","respondent":7}""", "application/json", 400 },
+        { """{"answer":"\ud800"}""", "application/json", 400 },
+        { """{"answer":"fly"}""", "text/plain", 415 },
+        { """{"answer":"fly"}""", null, 415 },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileBodies))]
+    public async Task Callback_WithAMalformedBody_Returns4xxProblemAndTheRunIsUntouched(string body, string? contentType, int expected)
+    {
+        using var timeout = TestTimeout.Start();
+        var (runId, requestId) = await app.StartWaitingAsync("travel", """{"destination":"Graz"}""", timeout.Token);
+        using var person = app.Client(token: app.Token("hostile-" + Guid.NewGuid().ToString("N")[..8], ["traveller"]));
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/runs/{runId}/requests/choose_mode/responses")
+        {
+            Content = HostileRequests.Body(Encoding.UTF8.GetBytes(body), contentType),
+        };
+        request.Headers.Add("Idempotency-Key", "hostile-1");
+
+        using var response = await person.SendAsync(request, timeout.Token);
+
+        await ApiClient.AssertProblemAsync(response, (HttpStatusCode)expected, timeout.Token);
+        await app.Admin.AssertStillWaitingUntouchedAsync(runId, requestId, timeout.Token);
+    }
+
     [Fact]
     public async Task OpenApi_DocumentsTheCallbackTheAuditAndBothSecuritySchemes()
     {
