@@ -86,6 +86,7 @@ internal static class FunctionsHost
             .UseConfiguration(builder.Configuration)
             .AddSampleGraphs();
         builder.Services.AddHttpApiResults();
+        builder.Services.AddSingleton(Api.CallbackOptions.From(builder.Configuration));
         return builder.Build();
     }
 
