@@ -411,13 +411,13 @@ internal sealed class MachineStep
         var check = human.Check(token.State, message.Answer);
         if (check.IsValid)
         {
-            Accept(request, token, human, check.Normalized, message.Respondent, message.Channel);
+            Accept(request, token, human, check.Normalized, message.Respondent, message);
             return new ResponseOutcome(ResponseStatus.Accepted, null, FindById(request.Id));
         }
 
         request = request with { Attempts = request.Attempts + 1, LastError = check.Error };
         ReplaceRequest(request);
-        Event(RunEventKind.InputRejected, request.Node, request.Id, message.Respondent, check.Error, Raw(message.Answer));
+        Input(RunEventKind.InputRejected, request, message, message.Respondent, check.Error, Raw(message.Answer));
         if (request.Attempts >= request.MaxAttempts)
         {
             Exhausted(request, token, human, check.Error!);
@@ -442,11 +442,11 @@ internal sealed class MachineStep
         }
     }
 
-    private void Accept(HumanRequest request, RunToken token, IHumanNode human, JsonElement answer, string respondent, string? channel)
+    private void Accept(HumanRequest request, RunToken token, IHumanNode human, JsonElement answer, string respondent, HumanResponse? cause)
     {
         CloseRequest(request, HumanRequestStatus.Accepted, answer, respondent);
         CancelDeadline(token);
-        Event(RunEventKind.InputAccepted, request.Node, request.Id, respondent, channel, answer);
+        Input(RunEventKind.InputAccepted, request, cause, respondent, null, answer);
         var state = human.Apply(token.State, answer, respondent, _now);
         Event(RunEventKind.NodeCompleted, request.Node);
         Advance(Find(token.Id), state);
@@ -614,6 +614,16 @@ internal sealed class MachineStep
 
     private void Event(RunEventKind kind, string? node = null, string? requestId = null, string? respondent = null, string? message = null, JsonElement? data = null) =>
         _effects.Add(new AppendEvent(new RunEvent(++_lastSequence, _now, kind, node, requestId, respondent, message, data)));
+
+    // An answer's event: who, through which channel and with what outcome each in its own field, for the audit trail.
+    // A default taken by the run itself has no cause, hence no channel or message id.
+    private void Input(RunEventKind kind, HumanRequest request, HumanResponse? cause, string respondent, string? message, JsonElement? data) =>
+        _effects.Add(new AppendEvent(new RunEvent(++_lastSequence, _now, kind, request.Node, request.Id, respondent, message, data)
+        {
+            Channel = cause?.Channel,
+            MessageId = cause?.MessageId,
+            Outcome = kind == RunEventKind.InputAccepted ? ResponseStatus.Accepted : ResponseStatus.Rejected,
+        }));
 
     private RunToken Find(string tokenId) => _tokens.Find(t => t.Id == tokenId)
         ?? throw new InvalidOperationException($"Run '{RunId}' has no token '{tokenId}'.");

@@ -49,7 +49,7 @@ public enum RunEventKind
 /// <param name="Node">The node concerned.</param>
 /// <param name="RequestId">The human request concerned.</param>
 /// <param name="Respondent">Who answered (accepted and rejected input).</param>
-/// <param name="Message">A human-readable message: validation errors, failure reasons.</param>
+/// <param name="Message">A human-readable message: validation errors, failure reasons (never the channel: see <see cref="Channel"/>).</param>
 /// <param name="Data">Structured details: the accepted answer, the new assignees, the output.</param>
 public sealed record RunEvent(
     long Sequence,
@@ -59,4 +59,14 @@ public sealed record RunEvent(
     string? RequestId = null,
     string? Respondent = null,
     string? Message = null,
-    JsonElement? Data = null);
+    JsonElement? Data = null)
+{
+    /// <summary>The channel an answer came through (accepted and rejected input), such as <c>http</c>, <c>callback</c> or <c>email</c>.</summary>
+    public string? Channel { get; init; }
+
+    /// <summary>The answer's message id (input events only), as the respond API's <c>messageId</c> or <c>Idempotency-Key</c>.</summary>
+    public string? MessageId { get; init; }
+
+    /// <summary>What became of an answer: <see cref="ResponseStatus.Accepted"/> or <see cref="ResponseStatus.Rejected"/> (input events only).</summary>
+    public ResponseStatus? Outcome { get; init; }
+}

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HumanLoop.Durable.Audit;
 using HumanLoop.Durable.Graphs;
 using HumanLoop.Durable.HumanTasks;
 using HumanLoop.Durable.Orchestration;
@@ -25,6 +26,7 @@ public sealed class DurableRunClient : IDurableRunClient
     private readonly IGraphCatalog _graphs;
     private readonly HumanTaskStore _tasks;
     private readonly RunEventStore _events;
+    private readonly AnswerAuditStore _audit;
     private readonly TimeProvider _time;
     private readonly TimeSpan _responseTimeout;
 
@@ -33,10 +35,12 @@ public sealed class DurableRunClient : IDurableRunClient
     /// <param name="graphs">The registered graphs.</param>
     /// <param name="tasks">The human-task store.</param>
     /// <param name="events">The run-event store.</param>
-    /// <param name="time">The clock polls wait on.</param>
+    /// <param name="audit">Where answers refused without an event in the run's log are audited.</param>
+    /// <param name="time">The clock polls wait on, and audit rows are dated by.</param>
     /// <param name="responseTimeout">How long <see cref="RespondAsync"/> waits for the run to apply an answer.</param>
-    public DurableRunClient(DurableTaskClient client, IGraphCatalog graphs, HumanTaskStore tasks, RunEventStore events, TimeProvider time, TimeSpan responseTimeout)
+    public DurableRunClient(DurableTaskClient client, IGraphCatalog graphs, HumanTaskStore tasks, RunEventStore events, AnswerAuditStore audit, TimeProvider time, TimeSpan responseTimeout)
     {
+        _audit = audit;
         _client = client;
         _graphs = graphs;
         _tasks = tasks;
@@ -74,6 +78,12 @@ public sealed class DurableRunClient : IDurableRunClient
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Every answer that gets no event in the run's log is audited in <c>{Hub}Audit</c>: those refused here (pre-validation,
+    /// a closed request, a finished run, a retry) and those the run refused without changing (already answered, expired).
+    /// Accepted and rejected answers the run applied are audited by its <see cref="RunEventKind.InputAccepted"/> and
+    /// <see cref="RunEventKind.InputRejected"/> events.
+    /// </remarks>
     public async Task<ResponseOutcome> RespondAsync(
         string runId,
         string target,
@@ -83,32 +93,34 @@ public sealed class DurableRunClient : IDurableRunClient
         string? messageId = null,
         CancellationToken cancellationToken = default)
     {
+        OpenRequestSummary? open = null;
         var instance = await RequireAsync(runId, cancellationToken).ConfigureAwait(false);
         var status = ReadCustomStatus(instance);
         if (messageId is not null && status.Outcomes.FirstOrDefault(o => o.MessageId == messageId) is { } earlier)
         {
             // A retry of an answer the run already applied: reported as such, and not raised again.
             var repeated = earlier.Status == ResponseStatus.Accepted ? earlier with { Status = ResponseStatus.Duplicate, Message = "This answer was already applied." } : earlier;
-            return await ToOutcomeAsync(runId, repeated, status, cancellationToken).ConfigureAwait(false);
+            var replayed = await ToOutcomeAsync(runId, repeated, status, cancellationToken).ConfigureAwait(false);
+            return await AuditedAsync(replayed, ResponseStatus.Duplicate, $"A retry of message '{messageId}', first decided as {earlier.Status}.").ConfigureAwait(false);
         }
 
         if (instance.IsCompleted)
         {
-            return new ResponseOutcome(ResponseStatus.RunFinished, $"Run '{runId}' has finished ({ToRunStatus(instance.RuntimeStatus)}); it takes no more answers.", null);
+            return await AuditedAsync(new ResponseOutcome(ResponseStatus.RunFinished, $"Run '{runId}' has finished ({ToRunStatus(instance.RuntimeStatus)}); it takes no more answers.", null)).ConfigureAwait(false);
         }
 
-        var open = status.Open.FirstOrDefault(r => string.Equals(r.Id, target, StringComparison.OrdinalIgnoreCase))
+        open = status.Open.FirstOrDefault(r => string.Equals(r.Id, target, StringComparison.OrdinalIgnoreCase))
             ?? status.Open.FirstOrDefault(r => string.Equals(r.Node, target, StringComparison.OrdinalIgnoreCase));
         if (open is null && await RefuseAsync(instance, target, cancellationToken).ConfigureAwait(false) is { } refusal)
         {
-            return refusal;
+            return await AuditedAsync(refusal).ConfigureAwait(false);
         }
 
         var task = open is null ? null : await _tasks.GetAsync(runId, open.Id, cancellationToken).ConfigureAwait(false);
         if (task is { State: { } state } && _graphs.Find(instance.Name) is { } graph && graph.IsHumanNode(task.Node)
             && graph.CheckAnswer(task.Node, state, answer) is { } invalid)
         {
-            return new ResponseOutcome(ResponseStatus.Rejected, invalid, task.ToRequest());
+            return await AuditedAsync(new ResponseOutcome(ResponseStatus.Rejected, invalid, task.ToRequest())).ConfigureAwait(false);
         }
 
         messageId ??= Guid.NewGuid().ToString("N");
@@ -118,7 +130,31 @@ public sealed class DurableRunClient : IDurableRunClient
             HumanLoopTaskNames.ResponseEvent,
             JsonSerializer.SerializeToElement(envelope, DurableJsonContext.Default.ResponseEnvelope),
             cancellationToken).ConfigureAwait(false);
-        return await WaitForOutcomeAsync(runId, messageId, open, task, cancellationToken).ConfigureAwait(false);
+        var outcome = await WaitForOutcomeAsync(runId, messageId, open, task, cancellationToken).ConfigureAwait(false);
+
+        // The run logged accepted and rejected answers itself; one still on its way (buffered) is logged when applied.
+        return outcome.Status is ResponseStatus.Accepted or ResponseStatus.Rejected or ResponseStatus.Buffered
+            ? outcome
+            : await AuditedAsync(outcome).ConfigureAwait(false);
+
+        async Task<ResponseOutcome> AuditedAsync(ResponseOutcome refused, ResponseStatus? recordAs = null, string? reason = null)
+        {
+            await _audit.AppendAsync(
+                new AnswerAuditEntry
+                {
+                    RunId = runId,
+                    RequestId = refused.Request?.Id ?? open?.Id ?? target,
+                    MessageId = messageId,
+                    Respondent = respondent,
+                    Channel = channel,
+                    At = _time.GetUtcNow(),
+                    Outcome = (recordAs ?? refused.Status).ToString(),
+                    Reason = reason ?? refused.Message,
+                    Source = AnswerAuditEntry.ApiSource,
+                },
+                cancellationToken).ConfigureAwait(false);
+            return refused;
+        }
     }
 
     /// <inheritdoc/>
@@ -201,6 +237,7 @@ public sealed class DurableRunClient : IDurableRunClient
 
         var result = await _client.PurgeInstanceAsync(runId, cancellation: cancellationToken).ConfigureAwait(false);
         await _events.DeleteAsync(runId, cancellationToken).ConfigureAwait(false);
+        await _audit.DeleteAsync(runId, cancellationToken).ConfigureAwait(false);
         return result.PurgedInstanceCount > 0;
     }
 

@@ -1,3 +1,4 @@
+using HumanLoop.Durable.Audit;
 using HumanLoop.Durable.DependencyInjection;
 using HumanLoop.Durable.Graphs;
 using HumanLoop.Durable.HumanTasks;
@@ -16,6 +17,7 @@ public sealed class DurableRunClientFactory
     private readonly IGraphCatalog _graphs;
     private readonly HumanTaskStore _tasks;
     private readonly RunEventStore _events;
+    private readonly AnswerAuditStore _audit;
     private readonly TimeProvider _time;
     private readonly TimeSpan _responseTimeout;
 
@@ -23,14 +25,16 @@ public sealed class DurableRunClientFactory
     /// <param name="graphs">The registered graphs.</param>
     /// <param name="tasks">The human-task store.</param>
     /// <param name="events">The run-event store.</param>
+    /// <param name="audit">The audit of answers refused before they reach a run.</param>
     /// <param name="time">The clock.</param>
     /// <param name="options">The hub's options (the respond API's wait).</param>
-    public DurableRunClientFactory(IGraphCatalog graphs, HumanTaskStore tasks, RunEventStore events, TimeProvider time, IOptions<DurableHumanLoopOptions> options)
+    public DurableRunClientFactory(IGraphCatalog graphs, HumanTaskStore tasks, RunEventStore events, AnswerAuditStore audit, TimeProvider time, IOptions<DurableHumanLoopOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _graphs = graphs;
         _tasks = tasks;
         _events = events;
+        _audit = audit;
         _time = time;
         _responseTimeout = options.Value.ResponseTimeout;
     }
@@ -38,5 +42,5 @@ public sealed class DurableRunClientFactory
     /// <summary>Creates a run client over <paramref name="client"/>.</summary>
     /// <param name="client">The engine's client.</param>
     /// <returns>The run client.</returns>
-    public IDurableRunClient Create(DurableTaskClient client) => new DurableRunClient(client, _graphs, _tasks, _events, _time, _responseTimeout);
+    public IDurableRunClient Create(DurableTaskClient client) => new DurableRunClient(client, _graphs, _tasks, _events, _audit, _time, _responseTimeout);
 }

@@ -1,5 +1,7 @@
 using DurableTask.AzureStorage;
 using HumanLoop.Durable.Activities;
+using HumanLoop.Durable.Audit;
+using HumanLoop.Durable.Callbacks;
 using HumanLoop.Durable.Client;
 using HumanLoop.Durable.Configuration;
 using HumanLoop.Durable.Engine;
@@ -56,6 +58,8 @@ public static class DurableHumanLoopServiceCollectionExtensions
         });
         services.TryAddSingleton(sp => new RunEventStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names));
         NotificationServices.Add(services);
+        services.TryAddSingleton(sp => new AnswerAuditStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names));
+        services.TryAddSingleton(sp => new IdempotencyStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names));
         services.TryAddSingleton<GraphActivities>();
         services.TryAddSingleton<DurableRunClientFactory>();
 

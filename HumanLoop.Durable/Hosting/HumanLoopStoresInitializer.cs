@@ -1,3 +1,5 @@
+using HumanLoop.Durable.Audit;
+using HumanLoop.Durable.Callbacks;
 using HumanLoop.Durable.HumanTasks;
 using HumanLoop.Durable.Notifications;
 using HumanLoop.Durable.RunEvents;
@@ -6,11 +8,11 @@ using Microsoft.Extensions.Hosting;
 namespace HumanLoop.Durable.Hosting;
 
 /// <summary>
-/// Creates HumanLoop's own <c>{Hub}HumanTasks</c>, <c>{Hub}RunEvents</c>, <c>{Hub}Notices</c> and
-/// <c>{Hub}WebhookDeadLetters</c> tables and the task queue when the host
+/// Creates HumanLoop's own <c>{Hub}HumanTasks</c>, <c>{Hub}RunEvents</c>, <c>{Hub}Notices</c>, <c>{Hub}WebhookDeadLetters</c>,
+/// <c>{Hub}Audit</c> and <c>{Hub}Idempotency</c> tables and the task queue when the host
 /// starts, in both hosts: the engine (the Functions host's, or the self-hosted one) creates only its own.
 /// </summary>
-internal sealed class HumanLoopStoresInitializer(HumanTaskStore tasks, RunEventStore events, NoticeLog notices, WebhookDeadLetterStore deadLetters) : IHostedService
+internal sealed class HumanLoopStoresInitializer(HumanTaskStore tasks, RunEventStore events, NoticeLog notices, WebhookDeadLetterStore deadLetters, AnswerAuditStore audit, IdempotencyStore idempotency) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -18,6 +20,8 @@ internal sealed class HumanLoopStoresInitializer(HumanTaskStore tasks, RunEventS
         await events.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         await notices.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         await deadLetters.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await audit.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await idempotency.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

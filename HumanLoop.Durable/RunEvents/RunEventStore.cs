@@ -114,6 +114,9 @@ public sealed class RunEventStore
         Set(entity, "RequestId", e.RequestId);
         Set(entity, "Respondent", e.Respondent);
         Set(entity, "Message", e.Message);
+        Set(entity, "Channel", e.Channel);
+        Set(entity, "Outcome", e.Outcome?.ToString());
+        Set(entity, "MessageId", e.MessageId);
         var data = e.Data?.GetRawText();
         if (data is { Length: > MaxDataChars })
         {
@@ -134,13 +137,36 @@ public sealed class RunEventStore
         }
     }
 
-    private static RunEvent FromEntity(TableEntity entity) => new(
-        entity.GetInt64("Sequence") ?? long.Parse(entity.RowKey, CultureInfo.InvariantCulture),
-        entity.GetDateTimeOffset("At") ?? default,
-        Enum.TryParse<RunEventKind>(entity.GetString("Kind"), out var kind) ? kind : default,
-        entity.GetString("Node"),
-        entity.GetString("RequestId"),
-        entity.GetString("Respondent"),
-        entity.GetString("Message"),
-        entity.GetString("Data") is { Length: > 0 } data ? JsonDocument.Parse(data).RootElement.Clone() : null);
+    private static RunEvent FromEntity(TableEntity entity)
+    {
+        var kind = Enum.TryParse<RunEventKind>(entity.GetString("Kind"), out var k) ? k : default;
+        var message = entity.GetString("Message");
+        var channel = entity.GetString("Channel");
+        ResponseStatus? outcome = Enum.TryParse<ResponseStatus>(entity.GetString("Outcome"), out var o) ? o : null;
+        if (outcome is null && kind is RunEventKind.InputAccepted or RunEventKind.InputRejected)
+        {
+            // A row written before answers had their own Channel and Outcome columns: the kind is the outcome, and an
+            // accepted answer's channel was stored in Message.
+            outcome = kind == RunEventKind.InputAccepted ? ResponseStatus.Accepted : ResponseStatus.Rejected;
+            if (kind == RunEventKind.InputAccepted && channel is null)
+            {
+                (channel, message) = (message, null);
+            }
+        }
+
+        return new RunEvent(
+            entity.GetInt64("Sequence") ?? long.Parse(entity.RowKey, CultureInfo.InvariantCulture),
+            entity.GetDateTimeOffset("At") ?? default,
+            kind,
+            entity.GetString("Node"),
+            entity.GetString("RequestId"),
+            entity.GetString("Respondent"),
+            message,
+            entity.GetString("Data") is { Length: > 0 } data ? JsonDocument.Parse(data).RootElement.Clone() : null)
+        {
+            Channel = channel,
+            Outcome = outcome,
+            MessageId = entity.GetString("MessageId"),
+        };
+    }
 }

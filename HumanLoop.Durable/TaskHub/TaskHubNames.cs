@@ -7,7 +7,7 @@ namespace HumanLoop.Durable.TaskHub;
 /// does it: tables keep the hub name's case (<c>{Hub}Instances</c>), queues and blob containers use it in lower case
 /// (<c>{hub}-control-00</c>). Two hubs whose names differ only in case therefore share storage. HumanLoop adds
 /// <c>{Hub}HumanTasks</c>, <c>{Hub}RunEvents</c>, <c>{Hub}UsedLinks</c>, <c>{Hub}Notices</c>, <c>{Hub}WebhookDeadLetters</c>,
-/// <c>{hub}-human-tasks</c> and <c>{hub}-keys</c> beside the engine's own.
+/// <c>{Hub}Audit</c>, <c>{Hub}Idempotency</c>, <c>{hub}-human-tasks</c> and <c>{hub}-keys</c> beside the engine's own.
 /// </summary>
 /// <remarks>
 /// A hub name has 3-45 characters, letters and digits only, and starts with a letter; the longest
@@ -77,6 +77,12 @@ public sealed record TaskHubNames
     /// <summary>Gets HumanLoop's table of webhook notices that failed every attempt: <c>{Hub}WebhookDeadLetters</c>.</summary>
     public string WebhookDeadLettersTable => HubName + "WebhookDeadLetters";
 
+    /// <summary>Gets HumanLoop's table of answers refused before they reach a run (one partition per run): <c>{Hub}Audit</c>.</summary>
+    public string AuditTable => HubName + "Audit";
+
+    /// <summary>Gets HumanLoop's table of callback outcomes kept per <c>Idempotency-Key</c>: <c>{Hub}Idempotency</c>.</summary>
+    public string IdempotencyTable => HubName + "Idempotency";
+
     /// <summary>Gets the engine's queue of activity work items: <c>{hub}-workitems</c>.</summary>
     public string WorkItemQueue => Lower + "-workitems";
 
@@ -97,7 +103,7 @@ public sealed record TaskHubNames
         [.. Enumerable.Range(0, PartitionCount).Select(ControlQueue)];
 
     /// <summary>Gets every table of the hub: the engine's and HumanLoop's.</summary>
-    public IReadOnlyList<string> Tables => [InstancesTable, HistoryTable, HumanTasksTable, RunEventsTable, UsedLinksTable, NoticesTable, WebhookDeadLettersTable];
+    public IReadOnlyList<string> Tables => [InstancesTable, HistoryTable, HumanTasksTable, RunEventsTable, UsedLinksTable, NoticesTable, WebhookDeadLettersTable, AuditTable, IdempotencyTable];
 
     /// <summary>Gets every queue of the hub: the engine's and HumanLoop's.</summary>
     public IReadOnlyList<string> Queues => [.. ControlQueues, WorkItemQueue, HumanTasksQueue];

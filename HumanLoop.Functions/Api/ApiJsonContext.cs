@@ -19,6 +19,8 @@ namespace HumanLoop.Functions.Api;
 [JsonSerializable(typeof(RespondResponse))]
 [JsonSerializable(typeof(HumanRequest))]
 [JsonSerializable(typeof(List<HumanRequest>))]
+[JsonSerializable(typeof(HumanLoop.Durable.Audit.AnswerAuditEntry))]
+[JsonSerializable(typeof(List<HumanLoop.Durable.Audit.AnswerAuditEntry>))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(string[]))]

@@ -11,6 +11,9 @@ namespace HumanLoop.Functions.Api;
 /// <param name="Respondent">Who answered.</param>
 /// <param name="Message">Validation messages and failure reasons.</param>
 /// <param name="Data">Answers and outputs; only with <c>showHistoryOutput=true</c>.</param>
+/// <param name="Channel">The channel an answer came through (input events).</param>
+/// <param name="Outcome">What became of an answer: <c>Accepted</c> or <c>Rejected</c> (input events).</param>
+/// <param name="MessageId">The answer's message id (input events).</param>
 internal sealed record HistoryEventResponse(
     string EventType,
     long Sequence,
@@ -19,4 +22,7 @@ internal sealed record HistoryEventResponse(
     string? RequestId,
     string? Respondent,
     string? Message,
-    JsonElement? Data);
+    JsonElement? Data,
+    string? Channel = null,
+    string? Outcome = null,
+    string? MessageId = null);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HumanLoop.Durable.Client;
+using HumanLoop.Functions.Identity;
 using HumanLoop.Runs;
 using HumanLoop.Runtime;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -14,6 +15,9 @@ internal static class HumanRequestsApi
 {
     /// <summary>The respondent recorded when the body names none.</summary>
     public const string AnonymousRespondent = "anonymous";
+
+    /// <summary>The channel recorded for answers through the respond endpoint when the body names none (always, for a person).</summary>
+    public const string HttpChannel = "http";
 
     /// <summary>A header that makes retries of one answer safe, used when the body has no <c>messageId</c>.</summary>
     public const string IdempotencyHeader = "Idempotency-Key";
@@ -37,6 +41,8 @@ internal static class HumanRequestsApi
             .WithSummary("Answers a human request: body {\"answer\": <json>, \"respondent\": \"...\", \"messageId\": \"...\"}.")
             .Accepts<JsonElement>("application/json", "text/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status410Gone)
@@ -83,6 +89,7 @@ internal static class HumanRequestsApi
         string requestId,
         HttpRequest request,
         IDurableRunClient client,
+        AnswerGate gate,
         CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync(request, required: true, cancellationToken);
@@ -91,21 +98,55 @@ internal static class HumanRequestsApi
             return problem;
         }
 
-        if (!TryReadEnvelope(body!.Value, out var answer, out var respondent, out var channel, out var messageId, out var error))
+        return await AnswerAsync(instanceId, requestId, body!.Value, request.HttpContext, client, gate, HttpChannel, request.Headers[IdempotencyHeader].FirstOrDefault(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Answers a request with a body already read: checks the envelope, the caller (<see cref="AnswerGate"/>), then hands
+    /// the answer to the run and turns its outcome into the response.
+    /// </summary>
+    /// <param name="instanceId">The run.</param>
+    /// <param name="requestId">The request id or human node name.</param>
+    /// <param name="body">The envelope: <c>answer</c>, <c>respondent</c>, <c>channel</c>, <c>messageId</c>.</param>
+    /// <param name="context">The request, for its caller.</param>
+    /// <param name="client">The run client.</param>
+    /// <param name="gate">Who may answer.</param>
+    /// <param name="endpointChannel">The channel recorded when the body names none (always, for a person).</param>
+    /// <param name="fallbackMessageId">The message id when the body has none (an <c>Idempotency-Key</c>).</param>
+    /// <param name="cancellationToken">Cancels the storage calls and the wait for the outcome.</param>
+    internal static async Task<Results<Ok<RespondResponse>, Accepted<RespondResponse>, ProblemHttpResult>> AnswerAsync(
+        string instanceId,
+        string requestId,
+        JsonElement body,
+        HttpContext context,
+        IDurableRunClient client,
+        AnswerGate gate,
+        string endpointChannel,
+        string? fallbackMessageId,
+        CancellationToken cancellationToken)
+    {
+        if (!TryReadEnvelope(body, out var answer, out var named, out var channel, out var messageId, out var error))
         {
             return ApiProblems.BadRequest(error);
         }
 
-        messageId ??= request.Headers[IdempotencyHeader].FirstOrDefault();
+        messageId ??= fallbackMessageId;
         if (InstanceIds.GetProblem(instanceId) is not null)
         {
             return ApiProblems.RunNotFound(instanceId);
         }
 
+        var (respondent, recordedChannel, refusal) = await gate.CheckAsync(
+            AnswerCaller.From(context), client, instanceId, requestId, named, channel, endpointChannel, messageId, cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
         ResponseOutcome outcome;
         try
         {
-            outcome = await client.RespondAsync(instanceId, requestId, answer, respondent, channel ?? "http", messageId, cancellationToken);
+            outcome = await client.RespondAsync(instanceId, requestId, answer, respondent, recordedChannel, messageId, cancellationToken);
         }
         catch (RunNotFoundException)
         {
@@ -152,13 +193,13 @@ internal static class HumanRequestsApi
     private static bool TryReadEnvelope(
         JsonElement body,
         out JsonElement answer,
-        out string respondent,
+        out string? respondent,
         out string? channel,
         out string? messageId,
         out string error)
     {
         answer = default;
-        respondent = AnonymousRespondent;
+        respondent = null;
         channel = null;
         messageId = null;
         error = string.Empty;
@@ -182,7 +223,7 @@ internal static class HumanRequestsApi
             return false;
         }
 
-        respondent = string.IsNullOrWhiteSpace(who) ? AnonymousRespondent : who;
+        respondent = string.IsNullOrWhiteSpace(who) ? null : who;
         return true;
 
         static bool TryString(JsonElement body, string name, ref string error, out string? value)

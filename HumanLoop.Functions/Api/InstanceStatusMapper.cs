@@ -40,5 +40,8 @@ internal static class InstanceStatusMapper
             e.RequestId,
             e.Respondent,
             e.Message,
-            showOutput ? e.Data : null);
+            showOutput ? e.Data : null,
+            e.Channel,
+            e.Outcome?.ToString(),
+            e.MessageId);
 }

@@ -20,4 +20,13 @@ internal static class FunctionNames
 
     /// <summary><c>POST api/runs/{instanceId}/requests/{requestId}/respond</c>.</summary>
     public const string RespondToRequest = "RespondToRequest";
+
+    /// <summary><c>POST api/runs/{instanceId}/requests/{requestId}/responses</c>: the callback API.</summary>
+    public const string PostCallbackResponse = "PostCallbackResponse";
+
+    /// <summary><c>GET api/runs/{instanceId}/audit</c>.</summary>
+    public const string GetRunAudit = "GetRunAudit";
+
+    /// <summary><c>GET api/runs/{instanceId}/requests/{requestId}/audit</c>.</summary>
+    public const string GetRequestAudit = "GetRequestAudit";
 }

@@ -1,5 +1,6 @@
 using HumanLoop.Durable.Client;
 using HumanLoop.Functions.Api;
+using HumanLoop.Functions.Identity;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 
@@ -9,7 +10,7 @@ namespace HumanLoop.Functions.Functions;
 /// The human task API of a run in a Function App (<c>api/runs/{instanceId}/requests...</c>): the self-hosted app's
 /// <see cref="HumanRequestsApi"/> handlers over the host's <see cref="DurableTaskClient"/>.
 /// </summary>
-internal sealed class HumanRequestsFunctions(DurableRunClientFactory runClients)
+internal sealed class HumanRequestsFunctions(DurableRunClientFactory runClients, AnswerGate gate)
 {
     /// <summary>Lists the run's open human requests.</summary>
     [Function(FunctionNames.ListOpenRequests)]
@@ -38,5 +39,5 @@ internal sealed class HumanRequestsFunctions(DurableRunClientFactory runClients)
         string instanceId,
         string requestId,
         CancellationToken cancellationToken) =>
-        await HumanRequestsApi.RespondAsync(instanceId, requestId, request, runClients.Create(client), cancellationToken);
+        await HumanRequestsApi.RespondAsync(instanceId, requestId, request, runClients.Create(client), gate, cancellationToken);
 }

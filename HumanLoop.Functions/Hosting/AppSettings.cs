@@ -30,6 +30,33 @@ internal static class AppSettings
     /// </summary>
     public const string ContinuationTokenKey = "HumanLoop:Http:ContinuationTokenKey";
 
+    /// <summary>The OpenID Connect issuer bearer tokens come from (its metadata and signing keys are fetched from it); unset: no discovery.</summary>
+    public const string AuthAuthority = "HumanLoop:Auth:Authority";
+
+    /// <summary>The audiences a bearer token must name, comma-separated; required when bearer tokens are enabled.</summary>
+    public const string AuthAudience = "HumanLoop:Auth:Audience";
+
+    /// <summary>The issuers a bearer token may name, comma-separated (default: the authority's); required with signing keys and no authority.</summary>
+    public const string AuthIssuer = "HumanLoop:Auth:Issuer";
+
+    /// <summary>The keys bearer tokens are signed with, as a JSON Web Key Set or PEM public keys; no network needed.</summary>
+    public const string AuthSigningKeys = "HumanLoop:Auth:SigningKeys";
+
+    /// <summary>A claim type roles are read from besides <c>roles</c>, <c>role</c> and the WS-* role claim (such as <c>groups</c>).</summary>
+    public const string AuthRoleClaimType = "HumanLoop:Auth:RoleClaimType";
+
+    /// <summary>Whether the authority's metadata must be fetched over HTTPS (default true).</summary>
+    public const string AuthRequireHttpsMetadata = "HumanLoop:Auth:RequireHttpsMetadata";
+
+    /// <summary>How many callbacks one caller may send per window (default 60).</summary>
+    public const string CallbackPermitLimit = "HumanLoop:Http:Callbacks:PermitLimit";
+
+    /// <summary>The callback rate limit's window (default one minute).</summary>
+    public const string CallbackWindow = "HumanLoop:Http:Callbacks:Window";
+
+    /// <summary>How long a callback's first outcome is kept for its <c>Idempotency-Key</c> (default 24 hours).</summary>
+    public const string CallbackIdempotencyWindow = "HumanLoop:Http:Callbacks:IdempotencyWindow";
+
     /// <summary>An explicit path to host.json; by default it is looked for from the current directory up, then next to the app.</summary>
     public const string HostJsonPath = "HumanLoop:HostJsonPath";
 

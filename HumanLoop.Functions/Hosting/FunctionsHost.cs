@@ -87,6 +87,7 @@ internal static class FunctionsHost
             .AddActionLinks(o => o.BaseUrl = ActionLinksBaseUrl(builder.Configuration))
             .AddSampleGraphs();
         builder.Services.AddHttpApiResults();
+        builder.Services.AddSingleton(Api.CallbackOptions.From(builder.Configuration));
         return builder.Build();
     }
 

@@ -23,12 +23,16 @@ internal static class HumanLoopAppServices
         return hub;
     }
 
-    /// <summary>Registers how the handlers' results are written: HumanLoop's JSON contracts, string enums, problem details with a trace id.</summary>
+    /// <summary>
+    /// Registers how the handlers' results are written (HumanLoop's JSON contracts, string enums, problem details with a
+    /// trace id) and who may answer a request (<see cref="Identity.AnswerGate"/>).
+    /// </summary>
     /// <param name="services">The service collection.</param>
     /// <returns>The same collection.</returns>
     public static IServiceCollection AddHttpApiResults(this IServiceCollection services)
     {
         services.AddProblemDetails(options => options.CustomizeProblemDetails = Http.ProblemDefaults.Customize);
+        services.AddSingleton<Identity.AnswerGate>();
         services.ConfigureHttpJsonOptions(options =>
         {
             // The context's own options do not carry over when it is one resolver in the chain.

@@ -6,6 +6,7 @@ using HumanLoop.Durable.Storage;
 using HumanLoop.Functions.Api;
 using HumanLoop.Functions.Http;
 using HumanLoop.Functions.Pages;
+using HumanLoop.Functions.Identity;
 using Microsoft.AspNetCore.Hosting.Server;
 
 namespace HumanLoop.Functions.Hosting;
@@ -52,10 +53,13 @@ internal static partial class HumanLoopWebApplication
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapOpenApi();
         app.MapOrchestratorsApi().RequireAuthorization(ApiKeyAuthentication.Scheme);
         app.MapInstancesApi().RequireAuthorization(ApiKeyAuthentication.Scheme);
-        app.MapHumanRequestsApi().RequireAuthorization(ApiKeyAuthentication.Scheme);
+        app.MapHumanRequestsApi().RequireAuthorization(CallerAuthentication.AnswerPolicy);
+        app.MapCallbacksApi().RequireAuthorization(CallerAuthentication.AnswerPolicy);
+        app.MapAuditApi().RequireAuthorization(ApiKeyAuthentication.Scheme);
         app.MapHumanLoopPages();
         if (apiKeys.Count == 0)
         {
@@ -144,6 +148,8 @@ internal static partial class HumanLoopWebApplication
     private static void ConfigureHttpApi(WebApplicationBuilder builder, IReadOnlyList<string> apiKeys)
     {
         builder.Services.AddApiKeys(apiKeys);
+        builder.Services.AddCallerAuthentication(builder.Configuration, apiKeys);
+        builder.Services.AddCallbacks(builder.Configuration);
         builder.Services.AddHttpApiResults();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>

@@ -95,6 +95,23 @@ public sealed class RunMachineRuleTests
     }
 
     [Fact]
+    public void AnswerEvents_CarryRespondentChannelAndOutcome_EachInItsOwnField()
+    {
+        var rejected = RunMachine.Apply(Review, Waiting(), new HumanResponse("m1", "approve", Text("perhaps"), "user:ann", "callback"), T0);
+        var accepted = RunMachine.Apply(Review, rejected.State, new HumanResponse("m2", "approve", Text("approve"), "user:bob", "email"), T0.AddMinutes(1));
+
+        var no = Assert.Single(rejected.Events);
+        Assert.Equal(
+            (RunEventKind.InputRejected, "user:ann", "callback", (ResponseStatus?)ResponseStatus.Rejected, rejected.Response!.Message),
+            (no.Kind, no.Respondent, no.Channel, no.Outcome, no.Message));
+        var yes = Assert.Single(accepted.Events, e => e.Kind == RunEventKind.InputAccepted);
+        Assert.Equal(
+            ("user:bob", "email", (ResponseStatus?)ResponseStatus.Accepted, (string?)null, T0.AddMinutes(1), "m2"),
+            (yes.Respondent, yes.Channel, yes.Outcome, yes.Message, yes.At, yes.MessageId));
+        Assert.Equal("m1", no.MessageId);
+    }
+
+    [Fact]
     public void ResponseToClosedRequest_IsRefusedWithWhoAnswered()
     {
         var answered = RunMachine.Apply(Review, Waiting(), new HumanResponse("m1", "approve", Text("reject: no"), "ann"), T0.AddMinutes(5));

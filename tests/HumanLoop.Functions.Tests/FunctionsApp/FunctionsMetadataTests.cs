@@ -21,6 +21,9 @@ public sealed class FunctionsMetadataTests
         { FunctionNames.ListOpenRequests, "get", "runs/{instanceId}/requests" },
         { FunctionNames.GetOpenRequest, "get", "runs/{instanceId}/requests/{requestId}" },
         { FunctionNames.RespondToRequest, "post", "runs/{instanceId}/requests/{requestId}/respond" },
+        { FunctionNames.PostCallbackResponse, "post", "runs/{instanceId}/requests/{requestId}/responses" },
+        { FunctionNames.GetRunAudit, "get", "runs/{instanceId}/audit" },
+        { FunctionNames.GetRequestAudit, "get", "runs/{instanceId}/requests/{requestId}/audit" },
     };
 
     private static readonly string[] ActivityNames = [HumanLoopTaskNames.RunNode, HumanLoopTaskNames.Record];

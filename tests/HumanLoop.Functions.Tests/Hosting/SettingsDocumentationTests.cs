@@ -7,7 +7,9 @@ namespace HumanLoop.Functions.Tests.Hosting;
 public sealed class SettingsDocumentationTests
 {
     public static TheoryData<string> AppSettingKeys =>
-        new() { AppSettings.Storage, AppSettings.AzuriteAutoStart, AppSettings.MaxRequestBodyBytes, AppSettings.ApiKeys, AppSettings.BaseUrl, AppSettings.ContinuationTokenKey, AppSettings.HostJsonPath };
+        new() { AppSettings.Storage, AppSettings.AzuriteAutoStart, AppSettings.MaxRequestBodyBytes, AppSettings.ApiKeys, AppSettings.BaseUrl, AppSettings.ContinuationTokenKey, AppSettings.HostJsonPath,
+            AppSettings.AuthAuthority, AppSettings.AuthAudience, AppSettings.AuthIssuer, AppSettings.AuthSigningKeys, AppSettings.AuthRoleClaimType,
+            AppSettings.AuthRequireHttpsMetadata, AppSettings.CallbackPermitLimit, AppSettings.CallbackWindow, AppSettings.CallbackIdempotencyWindow };
 
     [Theory]
     [MemberData(nameof(AppSettingKeys))]
