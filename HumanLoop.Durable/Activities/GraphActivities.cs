@@ -62,7 +62,7 @@ public sealed partial class GraphActivities
         // the activity completes only once both are done, and a failed record fails the activity, which is retried.
         // A node that looks ahead stores them together with the next transition's, once it knows that transition.
         var carried = request.Records;
-        var recording = carried is not null && request.LookAhead is null ? RecordAsync(carried, cancellationToken) : Task.CompletedTask;
+        var recording = carried is not null && request.LookAhead is null ? StoreAsync(carried, cancellationToken) : Task.CompletedTask;
         NodeActivityResult result;
         try
         {
@@ -77,6 +77,7 @@ public sealed partial class GraphActivities
         }
 
         await recording.ConfigureAwait(false);
+        var stored = request.LookAhead is null ? carried : null;
         if (request.LookAhead is { } state)
         {
             var next = result.Output is { } done ? LookAhead(graph, state, new NodeCompleted(request.TaskId, done), _time.GetUtcNow()) : null;
@@ -88,10 +89,16 @@ public sealed partial class GraphActivities
             };
             if (both is not null)
             {
-                await RecordAsync(both, cancellationToken).ConfigureAwait(false);
+                await StoreAsync(both, cancellationToken).ConfigureAwait(false);
             }
 
+            stored = both;
             result = result with { Recorded = next is null ? null : TransitionRecords.Keys(next) };
+        }
+
+        if (stored is not null && !await TryNotifyAsync(stored, cancellationToken).ConfigureAwait(false))
+        {
+            result = result with { NoticesPending = true };
         }
 
         return JsonSerializer.SerializeToElement(result, DurableJsonContext.Default.NodeActivityResult);
@@ -123,6 +130,32 @@ public sealed partial class GraphActivities
 
     private async Task RecordAsync(RecordInput record, CancellationToken cancellationToken)
     {
+        if (!record.NotifyOnly)
+        {
+            await StoreAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+
+        await _notifier.NotifyAsync(record, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Notices of records a node activity stored: their failure must not fail the node, so it is reported instead and
+    // the orchestrator retries the notices alone in a record activity.
+    private async Task<bool> TryNotifyAsync(RecordInput record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _notifier.NotifyAsync(record, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
+        {
+            LogNoticesFailed(_logger, e, record.RunId);
+            return false;
+        }
+    }
+
+    private async Task StoreAsync(RecordInput record, CancellationToken cancellationToken)
+    {
         if (record.Withdraw is { } withdraw)
         {
             await _events.DeleteAsync(record.RunId, withdraw.Events, cancellationToken).ConfigureAwait(false);
@@ -146,9 +179,10 @@ public sealed partial class GraphActivities
         {
             await _tasks.CloseAsync(record.Graph, closed, cancellationToken).ConfigureAwait(false);
         }
-
-        await _notifier.NotifyAsync(record, cancellationToken).ConfigureAwait(false);
     }
+
+    [LoggerMessage(EventId = 2202, Level = LogLevel.Warning, Message = "Run {RunId}: the notices of a node's records could not be sent now; a record activity sends them")]
+    private static partial void LogNoticesFailed(ILogger logger, Exception exception, string runId);
 
     [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "Run {RunId}: node {Node} failed on attempt {Attempt}")]
     private static partial void LogNodeFailed(ILogger logger, Exception exception, string runId, string node, int attempt);

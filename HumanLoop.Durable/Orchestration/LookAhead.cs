@@ -17,6 +17,12 @@ internal sealed class LookAhead(int appliedAtCall)
     /// <summary>How many messages the run had applied when the node was scheduled.</summary>
     public int AppliedAtCall { get; } = appliedAtCall;
 
+    /// <summary>
+    /// The records the node's activity carried (not those of its look-ahead) when it reported that it stored them but
+    /// could not send their notices; null otherwise.
+    /// </summary>
+    public RecordInput? PendingNotices { get; set; }
+
     /// <summary>Notes what a transition made while the node was out recorded.</summary>
     /// <param name="record">That transition's record.</param>
     public void Note(RecordInput record)

@@ -49,4 +49,10 @@ public sealed record NodeActivityResult
 
     /// <summary>The keys of the records the activity stored by looking ahead, when it did.</summary>
     public RecordKeys? Recorded { get; init; }
+
+    /// <summary>
+    /// Whether the activity stored its records but could not send their notices; the orchestrator then sends them
+    /// through a record activity (<see cref="RecordInput.NotifyOnly"/>), so a mail server that is down fails no node.
+    /// </summary>
+    public bool NoticesPending { get; init; }
 }

@@ -41,6 +41,11 @@ internal sealed partial class OrchestratedRun
         _lookAhead?.Note(record);
         if (recordedAhead is var (ahead, recorded))
         {
+            if (ahead.PendingNotices is { } pendingNotices)
+            {
+                CallRecord(pendingNotices.Merge(record) with { NotifyOnly = true });
+            }
+
             record = ahead.AppliedAtCall == _appliedThisGeneration - 1 && recorded.SameAs(TransitionRecords.Keys(record))
                 ? record with { Events = [], Opened = [], Closed = [] } // the activity stored exactly these records
                 : ahead.PutRight(record, recorded);
@@ -69,6 +74,11 @@ internal sealed partial class OrchestratedRun
     /// <summary>A node's completion that changed nothing here, although its activity looked ahead and stored records.</summary>
     private void PutRightLookAhead((LookAhead LookAhead, RecordKeys Recorded) recordedAhead)
     {
+        if (recordedAhead.LookAhead.PendingNotices is { } pendingNotices)
+        {
+            CallRecord(pendingNotices with { NotifyOnly = true });
+        }
+
         var record = recordedAhead.LookAhead.PutRight(new RecordInput { Graph = _graph.Name, RunId = _state.RunId }, recordedAhead.Recorded);
         if (!record.IsEmpty)
         {
@@ -96,10 +106,10 @@ internal sealed partial class OrchestratedRun
             JsonSerializer.SerializeToElement(input, DurableJsonContext.Default.NodeActivityInput),
             InfrastructureRetry);
         var ahead = lookAhead ? _lookAhead = new LookAhead(_appliedThisGeneration) : null;
-        _pending.Add(new PendingTask(PendingKind.Node, task, done => NodeMessage(node.TaskId, done, ahead)));
+        _pending.Add(new PendingTask(PendingKind.Node, task, done => NodeMessage(node.TaskId, done, records, ahead)));
     }
 
-    private RunMessage NodeMessage(string taskId, Task done, LookAhead? ahead)
+    private RunMessage NodeMessage(string taskId, Task done, RecordInput? carried, LookAhead? ahead)
     {
         var task = (Task<JsonElement>)done;
         if (ahead is not null && ReferenceEquals(ahead, _lookAhead))
@@ -111,6 +121,20 @@ internal sealed partial class OrchestratedRun
         {
             var result = task.Result.Deserialize(DurableJsonContext.Default.NodeActivityResult);
             _recordedAhead = ahead is not null && result?.Recorded is { } recorded ? (ahead, recorded) : null;
+            if (result?.NoticesPending == true)
+            {
+                // The node's activity stored its records but could not send their notices (the mail server or a webhook
+                // is down); a record activity sends them, with its own retries, once the look-ahead's are known too.
+                if (_recordedAhead is { } pending)
+                {
+                    pending.LookAhead.PendingNotices = carried ?? new RecordInput { Graph = _graph.Name, RunId = _state.RunId };
+                }
+                else if (carried is not null)
+                {
+                    CallRecord(carried with { NotifyOnly = true });
+                }
+            }
+
             return result?.Output is { } output
                 ? new NodeCompleted(taskId, output)
                 : new NodeFailed(taskId, result?.Error ?? "The node returned no state.", result?.Retryable ?? true);

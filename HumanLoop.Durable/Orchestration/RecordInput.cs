@@ -31,6 +31,12 @@ public sealed record RecordInput
     /// </summary>
     public RecordKeys? Withdraw { get; init; }
 
+    /// <summary>
+    /// Whether the rows are stored already and only the notices (email, webhooks) remain to be sent: a node activity
+    /// stored them but its notices failed.
+    /// </summary>
+    public bool NotifyOnly { get; init; }
+
     /// <summary>This record followed by <paramref name="next"/>, a later transition's of the same run, as one record.</summary>
     /// <param name="next">The later record.</param>
     public RecordInput Merge(RecordInput next)

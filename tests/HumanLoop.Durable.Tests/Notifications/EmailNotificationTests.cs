@@ -1,6 +1,9 @@
+using System.Text.Json;
 using HumanLoop.Durable.HumanTasks;
 using HumanLoop.Durable.Links;
 using HumanLoop.Durable.Notifications;
+using HumanLoop.Durable.Orchestration;
+using HumanLoop.Durable.Serialization;
 using HumanLoop.Human;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -163,6 +166,41 @@ public sealed class EmailNotificationTests(AzuriteFixture azurite, Smtp4devFixtu
         Assert.Single(await smtp.Server.WaitForAsync(alice, 1, timeout.Token));
         var sent = Assert.Single(await host.Notices.ListAsync(request.Id, timeout.Token));
         Assert.Equal((NoticeLog.Sent, 2), (sent.Status, sent.Attempts));
+    }
+
+    [Fact]
+    public async Task SmtpDown_NodeActivityStoresItsRecordsAndSucceeds_ReportingItsNoticesForARecordActivity()
+    {
+        using var timeout = TestTimeout.Start();
+        string alice = Unique("alice");
+        var hub = Orchestration.EngineHost.NewHubName();
+        var down = Settings(("alice", alice));
+        down["HumanLoop:Email:Port"] = "1";
+        var request = NotificationHost.Request("run-" + Guid.NewGuid().ToString("N")[..8], "Approve the draft?", "Draft", [Assignee.User("alice")], HumanChannel.Email);
+        await using (var broken = await NotificationHost.StartAsync(azurite, down, hub, graphs: [Orchestration.TestGraphs.Approval]))
+        {
+            // A mail server that is down must not fail the node whose activity carried the records.
+            var input = new NodeActivityInput
+            {
+                Graph = "approval",
+                RunId = request.RunId,
+                Node = "prepare",
+                TaskId = "t1",
+                State = Orchestration.TestGraphs.Approval.ToJson(new Orchestration.Flow()),
+                Records = NotificationHost.Opened(request),
+            };
+            var output = await broken.Activities.RunNodeAsync(JsonSerializer.SerializeToElement(input, DurableJsonContext.Default.NodeActivityInput), timeout.Token);
+            var result = output.Deserialize(DurableJsonContext.Default.NodeActivityResult)!;
+            Assert.NotNull(result.Output);
+            Assert.True(result.NoticesPending);
+            Assert.NotNull(await broken.Tasks.GetAsync(request.RunId, request.Id, timeout.Token));
+        }
+
+        // The orchestrator hands the same records to a record activity that only sends: one mail.
+        await using var host = await NotificationHost.StartAsync(azurite, Settings(("alice", alice)), hub);
+        await host.RecordAsync(NotificationHost.Opened(request) with { NotifyOnly = true }, timeout.Token);
+        await host.RecordAsync(NotificationHost.Opened(request) with { NotifyOnly = true }, timeout.Token);
+        Assert.Single(await smtp.Server.WaitForAsync(alice, 1, timeout.Token));
     }
 
     [Fact]

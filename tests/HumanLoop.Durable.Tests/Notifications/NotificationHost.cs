@@ -40,7 +40,8 @@ internal sealed class NotificationHost : IAsyncDisposable
         IDictionary<string, string?> settings,
         string? hubName = null,
         TimeProvider? time = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        IEnumerable<HumanLoop.Graphs.CompiledGraph>? graphs = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
@@ -51,11 +52,15 @@ internal sealed class NotificationHost : IAsyncDisposable
 
         services?.Invoke(builder.Services);
         var name = hubName ?? EngineHost.NewHubName();
-        builder.Services.AddDurableHumanLoop(o =>
+        var humanLoop = builder.Services.AddDurableHumanLoop(o =>
         {
             o.StorageConnectionString = azurite.Launcher.ConnectionString;
             o.HubName = name;
         });
+        foreach (var graph in graphs ?? [])
+        {
+            humanLoop.AddGraph(graph);
+        }
         var host = builder.Build();
         await host.StartAsync();
         return new NotificationHost(host);
