@@ -280,7 +280,7 @@ public sealed class GraphOrchestratorTests(SharedEngineHost shared) : IClassFixt
     }
 
     [Fact]
-    public async Task RespondAsync_FinishedRun_ReportsRunFinishedAndRaiseEventThrows()
+    public async Task RespondAsync_FinishedRun_ReportsTheRecordedAnswerAndRaiseEventThrows()
     {
         using var timeout = TestTimeout.Start(60);
         var ct = timeout.Token;
@@ -291,7 +291,9 @@ public sealed class GraphOrchestratorTests(SharedEngineHost shared) : IClassFixt
 
         var late = await Client.RespondAsync(runId, request.Id, Json("approve"), "user:bob", cancellationToken: ct);
 
-        Assert.Equal(ResponseStatus.RunFinished, late.Status);
+        // The request was answered: 409 with who answered, not only that the run is over.
+        Assert.Equal(ResponseStatus.AlreadyAnswered, late.Status);
+        Assert.Equal("user:ann", late.Request?.Respondent);
         var thrown = await Assert.ThrowsAsync<RunFinishedException>(() => Client.RaiseEventAsync(runId, "review", Json("approve"), cancellationToken: ct));
         Assert.Equal(RunStatus.Completed, thrown.Status);
     }

@@ -147,7 +147,16 @@ public sealed class AssigneeAuthorizationTests(IdentityAppFixture app)
         using var response = await app.Admin.PostAsync($"/api/runs/{runId}/requests/sign/respond", ApiClient.Json("""{"answer":"yes","respondent":"user:dana","channel":"slack"}"""), timeout.Token);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var row = Assert.Single(await app.AuditAsync(runId, null, timeout.Token));
+
+        // The run's own account of the answer is stored with the records of the transition that applied it, just after.
+        var rows = await app.AuditAsync(runId, null, timeout.Token);
+        while (rows.Length == 0)
+        {
+            await Task.Delay(50, timeout.Token);
+            rows = await app.AuditAsync(runId, null, timeout.Token);
+        }
+
+        var row = Assert.Single(rows);
         Assert.Equal(("user:dana", "slack", "Accepted"), (Text(row, "respondent"), Text(row, "channel"), Text(row, "outcome")));
     }
 
