@@ -6,8 +6,9 @@ using Xunit.Abstractions;
 
 namespace HumanLoop.Functions.Tests.Hosting;
 
-[Collection(AppCollection.Name)]
-public sealed class HostingTests(HumanLoopAppFixture app, ITestOutputHelper output)
+// Its own app and hub: these tests start second hosts on the hub, and the partition rebalancing that follows must not
+// stall the runs of other test classes.
+public sealed class HostingTests(HumanLoopAppFixture app, ITestOutputHelper output) : IClassFixture<HumanLoopAppFixture>
 {
     private readonly HttpClient _client = app.Client;
 
