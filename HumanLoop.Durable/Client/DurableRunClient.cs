@@ -107,13 +107,10 @@ public sealed class DurableRunClient : IDurableRunClient
         if (instance.IsCompleted)
         {
             // A request the finished run had already answered says so, with the recorded answer (409), rather than
-            // only that the run is over.
-            var tasks = await _tasks.ListAsync(new HumanTaskQuery { RunId = runId }, cancellationToken).ConfigureAwait(false);
-            var named = tasks.FirstOrDefault(t => string.Equals(t.RequestId, target, StringComparison.OrdinalIgnoreCase))
-                ?? tasks.Where(t => string.Equals(t.Node, target, StringComparison.OrdinalIgnoreCase)).MaxBy(t => t.OpenedAt);
-            if (named is { Status: HumanRequestStatus.Accepted } answered)
+            // only that the run is over; the task is found as for a request that is no longer open.
+            if (await RefuseAsync(instance, target, cancellationToken).ConfigureAwait(false) is { Status: ResponseStatus.AlreadyAnswered } answered)
             {
-                return await AuditedAsync(new ResponseOutcome(ResponseStatus.AlreadyAnswered, $"Request '{answered.RequestId}' was already answered by {answered.Respondent ?? "someone"}.", answered.ToRequest())).ConfigureAwait(false);
+                return await AuditedAsync(answered).ConfigureAwait(false);
             }
 
             return await AuditedAsync(new ResponseOutcome(ResponseStatus.RunFinished, $"Run '{runId}' has finished ({ToRunStatus(instance.RuntimeStatus)}); it takes no more answers.", null)).ConfigureAwait(false);
