@@ -80,8 +80,13 @@ public sealed class DurableHumanLoopOptions
     /// Gets or sets whether an orchestration stays in memory between its episodes, so the engine does not read its
     /// history again for each answer (host.json <c>extendedSessionsEnabled</c>).
     /// </summary>
-    /// <value>The default is true: human steps produce many short episodes.</value>
-    public bool ExtendedSessionsEnabled { get; set; } = true;
+    /// <value>
+    /// The default is false, Durable Functions' own. A session holds one of the host's
+    /// <see cref="MaxConcurrentOrchestrations"/> slots until its idle timeout, and a human step is idle far longer
+    /// than that, so sessions on thousands of waiting runs starve new starts; turn them on for chat-like graphs whose
+    /// answers come within seconds.
+    /// </value>
+    public bool ExtendedSessionsEnabled { get; set; }
 
     /// <summary>Gets or sets how long an idle extended session is kept (host.json <c>extendedSessionIdleTimeoutInSeconds</c>).</summary>
     /// <value>The default is 30 seconds.</value>

@@ -204,5 +204,9 @@ public sealed class HostJsonSettingsTests
         Assert.Equal(runtimeDefaults.ShutdownGracePeriod, settings.HumanLoop.ShutdownGracePeriod);
         Assert.Equal(runtimeDefaults.ContinueAsNewAfter, settings.HumanLoop.ContinueAsNewAfter);
         Assert.Equal(runtimeDefaults.ResponseTimeout, settings.HumanLoop.ResponseTimeout);
+
+        // Partitions are leased through a table, not blobs (docs/storage.md says why), and no session holds a slot.
+        Assert.True(settings.DurableTask.StorageProvider.UseTablePartitionManagement);
+        Assert.False(settings.DurableTask.ExtendedSessionsEnabled);
     }
 }
