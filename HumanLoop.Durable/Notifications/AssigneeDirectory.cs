@@ -65,6 +65,35 @@ public sealed class AssigneeDirectory
         unresolved = missing;
         return found;
     }
+
+    /// <summary>
+    /// Whether <paramref name="assignee"/> (<c>user:NAME</c> or <c>role:NAME</c>) is one of <paramref name="assignees"/>:
+    /// named there, or, for a user, a member of a role named there. Names compare case-insensitively. A link made for
+    /// one person of a role (email links are) answers only while the directory still lists them in it.
+    /// </summary>
+    /// <param name="assignees">The task's assignees.</param>
+    /// <param name="assignee">The assignee a link or notice was made for.</param>
+    public bool Names(IEnumerable<string> assignees, string assignee)
+    {
+        ArgumentNullException.ThrowIfNull(assignees);
+        ArgumentNullException.ThrowIfNull(assignee);
+        var list = assignees as IReadOnlyCollection<string> ?? [.. assignees];
+        if (list.Contains(assignee, StringComparer.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        if (!assignee.StartsWith("user:", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var user = assignee["user:".Length..];
+        var roles = new Dictionary<string, List<string>>(_options.CurrentValue.Roles, StringComparer.OrdinalIgnoreCase);
+        return list.Any(a => a.StartsWith("role:", StringComparison.OrdinalIgnoreCase)
+            && roles.TryGetValue(a["role:".Length..], out var members)
+            && members.Contains(user, StringComparer.OrdinalIgnoreCase));
+    }
 }
 
 /// <summary>A person a notice goes to.</summary>

@@ -1,6 +1,7 @@
 using HumanLoop.Durable.HumanTasks;
 using HumanLoop.Durable.Links;
 using HumanLoop.Functions.Identity;
+using HumanLoop.Human;
 using HumanLoop.Runs;
 
 namespace HumanLoop.Functions.Pages;
@@ -104,7 +105,12 @@ internal static class InboxPage
                     .Element("td", PageText.Time(task.OpenedAt))
                     .Element("td", task.Deadline is { } d ? PageText.Time(d) : "—")
                     .Raw("<td>");
-                if (task.Status == HumanRequestStatus.Open)
+                if (task.Status == HumanRequestStatus.Open && !task.Channel.HasFlag(HumanChannel.Email))
+                {
+                    // The step does not take answers from these pages: its review link would be refused.
+                    body.Element("span", "Answered through " + PageText.Channels(task.Channel), "muted");
+                }
+                else if (task.Status == HumanRequestStatus.Open)
                 {
                     var link = links.Create(task, MatchingAssignee(task, reviewer)).Review;
                     body.Raw("<a class=\"review\"").Attribute("href", context.Request.PathBase + link.AbsolutePath).Raw(">Review</a>");

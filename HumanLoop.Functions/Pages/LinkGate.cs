@@ -1,6 +1,8 @@
 using HumanLoop.Durable.Client;
 using HumanLoop.Durable.HumanTasks;
 using HumanLoop.Durable.Links;
+using HumanLoop.Durable.Notifications;
+using HumanLoop.Human;
 using HumanLoop.Runs;
 
 namespace HumanLoop.Functions.Pages;
@@ -8,10 +10,11 @@ namespace HumanLoop.Functions.Pages;
 /// <summary>
 /// Checks a link before a page shows or commits anything, in this order: the token reads (else 400); it has not been
 /// used (409, with what it decided); it has not expired (410); its task exists and its run is still running (410); the
-/// task has not escalated past the token's level and still names its assignee (403); the task is not answered (409) or
-/// otherwise closed (410). A refused link changes nothing.
+/// step takes answers by email link (<see cref="HumanChannel.Email"/>, 403); the task has not escalated past the token's
+/// level and still names its assignee, directly or through a role the directory lists them in (403); the task is not
+/// answered (409) or otherwise closed (410). A refused link changes nothing.
 /// </summary>
-internal sealed class LinkGate(LinkTokenCodec codec, UsedLinkStore usedLinks, HumanTaskStore tasks, IDurableRunClient runs, TimeProvider time)
+internal sealed class LinkGate(LinkTokenCodec codec, UsedLinkStore usedLinks, HumanTaskStore tasks, IDurableRunClient runs, AssigneeDirectory directory, TimeProvider time)
 {
     /// <summary>The token and its task, or why the link is refused.</summary>
     /// <param name="text">The token text from the URL.</param>
@@ -50,6 +53,13 @@ internal sealed class LinkGate(LinkTokenCodec codec, UsedLinkStore usedLinks, Hu
             return (token, null, LinkRefusal.Gone("This task no longer exists", "The run it belonged to was removed."));
         }
 
+        if (!task.Channel.HasFlag(HumanChannel.Email))
+        {
+            return (token, task, LinkRefusal.Forbidden(
+                "This task does not take answers from links",
+                $"Its step is answered through {PageText.Channels(task.Channel)} only, so this page cannot answer it."));
+        }
+
         // The run's status is ahead of the task table: an escalation shows there before its records are written.
         var escalatedInRun = task.Status == HumanRequestStatus.Open
             && !run.OpenRequests.Any(r => string.Equals(r.Id, task.RequestId, StringComparison.OrdinalIgnoreCase))
@@ -59,7 +69,7 @@ internal sealed class LinkGate(LinkTokenCodec codec, UsedLinkStore usedLinks, Hu
             return (token, task, LinkRefusal.Forbidden("The task was escalated to other reviewers after this link was sent, so this link no longer answers it."));
         }
 
-        if (!task.Assignees.IsDefaultOrEmpty && !task.Assignees.Contains(token.Assignee, StringComparer.OrdinalIgnoreCase))
+        if (!task.Assignees.IsDefaultOrEmpty && !directory.Names(task.Assignees, token.Assignee))
         {
             return (token, task, LinkRefusal.Forbidden("This task is not assigned to the person this link was sent to."));
         }

@@ -15,6 +15,8 @@ internal sealed record LinkRefusal(int Status, string Title, string Message, Use
 
     public static LinkRefusal Forbidden(string message) => new(StatusCodes.Status403Forbidden, "This link is no longer yours to use", message);
 
+    public static LinkRefusal Forbidden(string title, string message) => new(StatusCodes.Status403Forbidden, title, message);
+
     public static LinkRefusal Conflict(string title, string message, UsedLink? used = null, HumanTaskRecord? task = null) =>
         new(StatusCodes.Status409Conflict, title, message, used, task);
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using HumanLoop.Human;
 
 namespace HumanLoop.Functions.Pages;
 
@@ -8,6 +9,39 @@ internal static class PageText
 {
     /// <summary>A time in UTC, to the minute: <c>2026-12-01 22:30 UTC</c>.</summary>
     public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+
+    /// <summary>A step's channels in words, such as <c>the console and the callback API</c>.</summary>
+    /// <param name="channels">The step's channel flags.</param>
+    public static string Channels(HumanChannel channels)
+    {
+        var names = new List<string>();
+        if (channels.HasFlag(HumanChannel.Console))
+        {
+            names.Add("the console");
+        }
+
+        if (channels.HasFlag(HumanChannel.Chat))
+        {
+            names.Add("live chat");
+        }
+
+        if (channels.HasFlag(HumanChannel.Callback))
+        {
+            names.Add("the callback API");
+        }
+
+        if (channels.HasFlag(HumanChannel.Email))
+        {
+            names.Add("email links");
+        }
+
+        return names.Count switch
+        {
+            0 => "no channel",
+            1 => names[0],
+            _ => string.Join(", ", names[..^1]) + " and " + names[^1],
+        };
+    }
 
     /// <summary>An answer in words: an approval's decision and reason, an edit's kind, a choice, or the JSON.</summary>
     /// <param name="answer">The answer as sent or as recorded (normalised).</param>
@@ -27,6 +61,10 @@ internal static class PageText
                 return approved.GetBoolean()
                     ? "Approved" + (reason is null ? string.Empty : ": " + reason)
                     : "Rejected" + (reason is null ? string.Empty : ": " + reason);
+            case JsonValueKind.Object when value.TryGetProperty("reject", out var rejectReason) && rejectReason.ValueKind == JsonValueKind.String:
+                return "Rejected: " + rejectReason.GetString();
+            case JsonValueKind.Object when value.TryGetProperty("rejected", out var rejected) && rejected.ValueKind == JsonValueKind.True:
+                return "Rejected" + (value.TryGetProperty("reason", out var why) && why.ValueKind == JsonValueKind.String ? ": " + why.GetString() : string.Empty);
             case JsonValueKind.Object when value.TryGetProperty("unchanged", out var unchanged) && unchanged.ValueKind == JsonValueKind.True:
                 return "Approved as is";
             case JsonValueKind.Object when value.TryGetProperty("changed", out var changed) && changed.ValueKind is JsonValueKind.True or JsonValueKind.False:

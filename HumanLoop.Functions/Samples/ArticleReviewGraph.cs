@@ -60,8 +60,13 @@ internal static class ArticleReviewGraph
         TimedOutEdge = "shelve",
     };
 
-    public static CompiledGraph<ArticleState> Build() =>
-        new StateGraph<ArticleState>(Name, ArticleJsonContext.Default.ArticleState)
+    public static CompiledGraph<ArticleState> Build() => Build(Name, ReviewTimeout);
+
+    /// <summary>The same graph under another name and with other timers (tests run it with timers seconds long).</summary>
+    /// <param name="name">The graph's name.</param>
+    /// <param name="timeout">The review's timers; its <see cref="TimeoutPolicy.TimedOutEdge"/> must be <c>shelve</c>.</param>
+    internal static CompiledGraph<ArticleState> Build(string name, TimeoutPolicy timeout) =>
+        new StateGraph<ArticleState>(name, ArticleJsonContext.Default.ArticleState)
             .AddNode("draft", DraftAsync, new RetryPolicy { MaxAttempts = 3 })
             .AddHumanNode("review", new EditStep<ArticleState>
             {
@@ -70,7 +75,7 @@ internal static class ArticleReviewGraph
                 AllowReject = true,
                 Assignees = [Editors],
                 Channel = HumanChannel.Email | HumanChannel.Callback | HumanChannel.Console,
-                Timeout = ReviewTimeout,
+                Timeout = timeout,
                 Apply = (s, answer) => answer.Value switch
                 {
                     { Rejected: true } => s with { Decision = "rejected", Feedback = answer.Value.Reason, ReviewedBy = answer.Respondent },
@@ -90,7 +95,7 @@ internal static class ArticleReviewGraph
                 Outcome = "shelved",
                 Note = s.Decision == "rejected"
                     ? $"Shelved: {s.Round} drafts were rejected (the last because: {s.Feedback})."
-                    : $"Shelved: nobody reviewed draft {s.Round} within {ReviewTimeout.After!.Value.TotalDays:0} days.",
+                    : $"Shelved: nobody reviewed draft {s.Round} within {Span(timeout.After!.Value)}.",
             })
             .SetEntryPoint("draft")
             .AddEdge("draft", "review")
@@ -103,6 +108,10 @@ internal static class ArticleReviewGraph
     /// <summary>Renders a final state for the console.</summary>
     public static string Describe(ArticleState state) =>
         $"{state.Note}{Environment.NewLine}{Environment.NewLine}{state.Published ?? state.Draft}";
+
+    private static string Span(TimeSpan span) => span.TotalDays >= 1 && span.TotalDays == Math.Floor(span.TotalDays)
+        ? $"{span.TotalDays:0} days"
+        : $"{span.TotalSeconds:0} seconds";
 
     /// <summary>Where a review leads: publish an approved draft, revise a rejected one while rounds remain, else shelve.</summary>
     public static string Route(ArticleState state) => state.Decision switch

@@ -11,33 +11,27 @@ namespace HumanLoop.Functions.Tests.Infrastructure;
 /// </summary>
 public sealed class HumanLoopAppFixture(IMessageSink messageSink) : IAsyncLifetime
 {
-    private TemporaryAzurite? _azurite;
-    private WebApplication? _app;
+    private AppOnAzurite? _app;
 
     /// <summary>A client for the app, with its base address set.</summary>
     public HttpClient Client { get; private set; } = null!;
 
     /// <summary>The app's base address, such as <c>http://127.0.0.1:41234</c>.</summary>
-    public Uri BaseAddress { get; private set; } = null!;
+    public Uri BaseAddress => _app!.BaseAddress;
 
     /// <summary>The task hub of this fixture.</summary>
     public string HubName { get; } = "FnTests" + Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>The storage connection string of the fixture's Azurite.</summary>
-    public string ConnectionString => _azurite!.Launcher.ConnectionString;
+    public string ConnectionString => _app!.ConnectionString;
 
     public async Task InitializeAsync()
     {
         using var timeout = TestTimeout.Start(300);
         var stopwatch = Stopwatch.StartNew();
-        _azurite = await TemporaryAzurite.StartAsync(cancellationToken: timeout.Token);
-        messageSink.OnMessage(new DiagnosticMessage($"Azurite answered after {stopwatch.ElapsedMilliseconds} ms"));
-
-        _app = StartApp(["--urls", "http://127.0.0.1:0"], ConnectionString, HubName, messageSink);
-        await _app.StartAsync(timeout.Token);
-        BaseAddress = new Uri(_app.Urls.Single());
+        _app = await AppOnAzurite.StartAsync(HubName, messageSink, cancellationToken: timeout.Token);
         Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        messageSink.OnMessage(new DiagnosticMessage($"App listening on {BaseAddress} after {stopwatch.ElapsedMilliseconds} ms"));
+        messageSink.OnMessage(new DiagnosticMessage($"Azurite and the app started in {stopwatch.ElapsedMilliseconds} ms"));
     }
 
     public async Task DisposeAsync()
@@ -45,14 +39,7 @@ public sealed class HumanLoopAppFixture(IMessageSink messageSink) : IAsyncLifeti
         Client?.Dispose();
         if (_app is not null)
         {
-            using var timeout = TestTimeout.Start(30);
-            await _app.StopAsync(timeout.Token);
             await _app.DisposeAsync();
-        }
-
-        if (_azurite is not null)
-        {
-            await _azurite.DisposeAsync();
         }
     }
 

@@ -7,20 +7,19 @@ using HumanLoop.Functions.Tests.Infrastructure;
 using HumanLoop.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
-using Xunit.Sdk;
 
 namespace HumanLoop.Functions.Tests.Pages;
 
 /// <summary>
-/// The real app on Kestrel over a real Azurite, with the link test graphs registered and the development sign-in on.
+/// The real app on Kestrel over a real Azurite, with the link test graphs registered, the development sign-in on, and
+/// <c>erin</c> in role <c>editor</c>.
 /// Tests keep apart by their own runs.
 /// </summary>
 public sealed partial class LinkPagesFixture(IMessageSink messageSink) : IAsyncLifetime
 {
-    private TemporaryAzurite? _azurite;
-    private WebApplication? _app;
+    private AppOnAzurite? _app;
 
-    public Uri BaseAddress { get; private set; } = null!;
+    public Uri BaseAddress => _app!.BaseAddress;
 
     public IServiceProvider Services => _app!.Services;
 
@@ -37,33 +36,28 @@ public sealed partial class LinkPagesFixture(IMessageSink messageSink) : IAsyncL
     public async Task InitializeAsync()
     {
         using var timeout = TestTimeout.Start(300);
-        _azurite = await TemporaryAzurite.StartAsync(cancellationToken: timeout.Token);
-        _app = HumanLoopAppFixture.StartApp(
-            ["--urls", "http://127.0.0.1:0"],
-            _azurite.Launcher.ConnectionString,
+        _app = await AppOnAzurite.StartAsync(
             HubName,
             messageSink,
-            new Dictionary<string, string?> { ["HumanLoop:Auth:DevelopmentSignIn"] = "true" },
+            new Dictionary<string, string?>
+            {
+                ["HumanLoop:Auth:DevelopmentSignIn"] = "true",
+
+                // No SMTP server: the directory only says who holds a role, which a person's link is checked against.
+                ["HumanLoop:Directory:Roles:editor:0"] = "erin",
+            },
             builder => builder.Services.AddDurableHumanLoop()
                 .AddGraph(LinkTestGraphs.BuildEdit())
-                .AddGraph(LinkTestGraphs.BuildApproval()));
-        await _app.StartAsync(timeout.Token);
-        BaseAddress = new Uri(_app.Urls.Single());
-        messageSink.OnMessage(new DiagnosticMessage($"Link pages app listening on {BaseAddress}"));
+                .AddGraph(LinkTestGraphs.BuildApproval())
+                .AddGraph(LinkTestGraphs.BuildCallbackOnly()),
+            timeout.Token);
     }
 
     public async Task DisposeAsync()
     {
         if (_app is not null)
         {
-            using var timeout = TestTimeout.Start(30);
-            await _app.StopAsync(timeout.Token);
             await _app.DisposeAsync();
-        }
-
-        if (_azurite is not null)
-        {
-            await _azurite.DisposeAsync();
         }
     }
 

@@ -282,6 +282,87 @@ public sealed class LinkPagesTests(LinkPagesFixture app)
     }
 
     [Fact]
+    public async Task Links_OfARoleMemberTheDirectoryLists_AreAccepted_AndRecordedAsThatPerson()
+    {
+        using var timeout = TestTimeout.Start();
+        var task = await app.StartAndWaitAsync(LinkTestGraphs.Edit, "estuaries", timeout.Token);
+        var path = LinkPagesFixture.PathOf(app.Links.Create(task, "user:erin").Actions.Single().Url);
+        using var browser = app.NewBrowser();
+
+        using var get = await browser.GetAsync(path, timeout.Token);
+        var html = await get.Content.ReadAsStringAsync(timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        await AssertUnchangedAsync(task, timeout.Token);
+
+        using var post = await PostAsync(browser, path, LinkPagesFixture.AntiforgeryToken(html), ("decision", "approve"));
+        Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+        var final = await app.WaitForFinishedAsync(task.RunId, timeout.Token);
+        Assert.Equal("user:erin", final.Output!.Value.Deserialize(ArticleJsonContext.Default.ArticleState)!.DecidedBy);
+    }
+
+    [Fact]
+    public async Task Links_StepWithoutTheEmailChannel_Return403OnGetAndPost_AndTheRunStillTakesItsCallback()
+    {
+        using var timeout = TestTimeout.Start();
+        var task = await app.StartAndWaitAsync(LinkTestGraphs.CallbackOnly, "moorland", timeout.Token);
+        var links = app.Links.Create(task, "user:alice");
+        using var browser = app.NewBrowser();
+
+        foreach (var path in new[] { LinkPagesFixture.PathOf(links.Review), LinkPagesFixture.PathOf(links.Actions[0].Url) })
+        {
+            using var get = await browser.GetAsync(path, timeout.Token);
+            var html = await get.Content.ReadAsStringAsync(timeout.Token);
+            Assert.Equal(HttpStatusCode.Forbidden, get.StatusCode);
+            AssertPageHeaders(get);
+            Assert.Contains("This task does not take answers from links", html, StringComparison.Ordinal);
+            Assert.Contains("answered through the console and the callback API only", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("<form", html, StringComparison.Ordinal);
+            using var post = await PostAsync(browser, path, "x", ("decision", "approve"));
+            Assert.Equal(HttpStatusCode.Forbidden, post.StatusCode);
+        }
+
+        await AssertUnchangedAsync(task, timeout.Token);
+        var outcome = await app.Runs.RespondAsync(task.RunId, task.RequestId, JsonSerializer.SerializeToElement("approve"), "user:alice", "callback", cancellationToken: timeout.Token);
+        Assert.Equal(ResponseStatus.Accepted, outcome.Status);
+        Assert.True((await app.WaitForFinishedAsync(task.RunId, timeout.Token)).Output!.Value.Deserialize(ArticleJsonContext.Default.ArticleState)!.Approved);
+    }
+
+    [Fact]
+    public async Task Links_NamingAnotherRunsRequest_Return410AndChangeNeitherRun()
+    {
+        using var timeout = TestTimeout.Start();
+        var mine = await app.StartAndWaitAsync(LinkTestGraphs.Approval, "fjords", timeout.Token);
+        var other = await app.StartAndWaitAsync(LinkTestGraphs.Approval, "deltas", timeout.Token);
+        var now = app.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var crossed = app.Codec.Protect(new LinkToken
+        {
+            Id = LinkTokenCodec.NewId(),
+            RunId = mine.RunId,
+            RequestId = other.RequestId,
+            Action = LinkActions.Approve,
+            Assignee = "user:alice",
+            EscalationLevel = 0,
+            IssuedAt = now,
+            ExpiresAt = now.AddDays(1),
+        });
+        using var browser = app.NewBrowser();
+
+        using (var get = await browser.GetAsync("/act/" + crossed, timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Gone, get.StatusCode);
+            Assert.Contains("This task no longer exists", await get.Content.ReadAsStringAsync(timeout.Token), StringComparison.Ordinal);
+        }
+
+        using (var post = await PostAsync(browser, "/act/" + crossed, "x", ("decision", "approve")))
+        {
+            Assert.Equal(HttpStatusCode.Gone, post.StatusCode);
+        }
+
+        await AssertUnchangedAsync(mine, timeout.Token);
+        await AssertUnchangedAsync(other, timeout.Token);
+    }
+
+    [Fact]
     public async Task Links_TaskAlreadyAnswered_Return409WithTheDecisionAndChangeNothing()
     {
         using var timeout = TestTimeout.Start();

@@ -21,12 +21,14 @@ internal sealed partial class ArticleJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// Two small graphs for the link pages: <c>link-edit</c> (an Edit step for user alice or role editor, at most 120
-/// characters; one invalid answer escalates it to user chief) and <c>link-approval</c> (an Approval step for user alice).
+/// characters; one invalid answer escalates it to user chief), <c>link-approval</c> (an Approval step for user alice),
+/// and <c>link-callback</c> (the same approval, answered only through the console and the callback API: no email links).
 /// </summary>
 internal static class LinkTestGraphs
 {
     public const string Edit = "link-edit";
     public const string Approval = "link-approval";
+    public const string CallbackOnly = "link-callback";
     public const int MaxLength = 120;
 
     public static CompiledGraph<ArticleState> BuildEdit() =>
@@ -50,13 +52,18 @@ internal static class LinkTestGraphs
             .AddEdge("publish", Graph.End)
             .Compile();
 
-    public static CompiledGraph<ArticleState> BuildApproval() =>
-        new StateGraph<ArticleState>(Approval, ArticleJsonContext.Default.ArticleState)
+    public static CompiledGraph<ArticleState> BuildApproval() => BuildApproval(Approval, HumanChannel.Any);
+
+    public static CompiledGraph<ArticleState> BuildCallbackOnly() => BuildApproval(CallbackOnly, HumanChannel.Console | HumanChannel.Callback);
+
+    private static CompiledGraph<ArticleState> BuildApproval(string name, HumanChannel channel) =>
+        new StateGraph<ArticleState>(name, ArticleJsonContext.Default.ArticleState)
             .AddNode("write", s => s with { Draft = $"A short piece about {s.Topic}." })
             .AddHumanNode("approve", new ApprovalStep<ArticleState>
             {
                 Prompt = s => $"Publish the piece about {s.Topic}?",
                 Assignees = [Assignee.User("alice")],
+                Channel = channel,
                 Apply = (s, answer) => s with { Approved = answer.Value.Approved, Reason = answer.Value.Reason, DecidedBy = answer.Respondent },
             })
             .AddNode("publish", s => s with { Published = "Published: " + s.Draft })

@@ -1,16 +1,14 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
-namespace HumanLoop.Durable.Tests.Notifications;
+namespace HumanLoop.Testing;
 
-/// <summary>A real Kestrel listener on a free port that records webhook deliveries and answers with scripted status codes.</summary>
+/// <summary>A real Kestrel listener on a free port that records webhook deliveries and answers with scripted status codes. Shared by the test projects.</summary>
 internal sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
