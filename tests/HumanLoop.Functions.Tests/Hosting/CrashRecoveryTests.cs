@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using HumanLoop.Functions.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -62,47 +61,6 @@ public sealed class CrashRecoveryTests(HumanLoopAppFixture app, ITestOutputHelpe
         Assert.Equal(Enumerable.Range(1, events.Count).Select(n => (long)n), events.Select(e => e.GetProperty("sequence").GetInt64()));
     }
 
-    private async Task<RunningApp> RunningAsync(int port, Dictionary<string, string> environment, HttpClient client, CancellationToken ct)
-    {
-        var process = AppProcess.Start(port, environment);
-        var running = new RunningApp(process, output);
-        await AppProcess.WaitUntilServingAsync(client, process, running.Log, ct);
-        return running;
-    }
-
-    private sealed class RunningApp : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly ITestOutputHelper _output;
-
-        public RunningApp(Process process, ITestOutputHelper output)
-        {
-            _process = process;
-            _output = output;
-            process.OutputDataReceived += (_, e) => AppProcess.Append(Log, e.Data);
-            process.ErrorDataReceived += (_, e) => AppProcess.Append(Log, e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public StringBuilder Log { get; } = new();
-
-        public async Task KillAsync(CancellationToken ct)
-        {
-            await AppProcess.SignalAsync(_process, "KILL", ct);
-            await _process.WaitForExitAsync(ct);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-
-            _output.WriteLine(AppProcess.Snapshot(Log));
-            _process.Dispose();
-        }
-    }
+    private Task<RunningApp> RunningAsync(int port, Dictionary<string, string> environment, HttpClient client, CancellationToken ct) =>
+        RunningApp.StartAsync(port, environment, client, output, ct);
 }
