@@ -13,6 +13,9 @@ public sealed record AnswerAuditEntry
     /// <summary>The value of <see cref="Source"/> for an answer refused before it reached the run.</summary>
     public const string ApiSource = "api";
 
+    /// <summary>The <see cref="Source"/> of answers refused by the review and confirm pages of links.</summary>
+    public const string PagesSource = "pages";
+
     /// <summary>The outcome of an answer refused because the caller may not give it (not an assignee, or answering as someone else).</summary>
     public const string Forbidden = "Forbidden";
 
@@ -43,6 +46,6 @@ public sealed record AnswerAuditEntry
     /// <summary>Why, for a refusal or a rejection: the validation message or the reason.</summary>
     public string? Reason { get; init; }
 
-    /// <summary>Where the entry comes from: <see cref="RunSource"/> or <see cref="ApiSource"/>.</summary>
+    /// <summary>Where the entry comes from: <see cref="RunSource"/>, <see cref="ApiSource"/> or <see cref="PagesSource"/>.</summary>
     public required string Source { get; init; }
 }

@@ -45,6 +45,21 @@ internal static class AppSettings
     /// <summary>A claim type roles are read from besides <c>roles</c>, <c>role</c> and the WS-* role claim (such as <c>groups</c>).</summary>
     public const string AuthRoleClaimType = "HumanLoop:Auth:RoleClaimType";
 
+    /// <summary>The client id of this app at the OpenID Connect provider; with <see cref="AuthAuthority"/> it turns on the pages' sign-in.</summary>
+    public const string AuthClientId = "HumanLoop:Auth:ClientId";
+
+    /// <summary>The client secret of this app at the provider (the authorization code is redeemed with it); unset: a public client (PKCE only).</summary>
+    public const string AuthClientSecret = "HumanLoop:Auth:ClientSecret";
+
+    /// <summary>The scopes the pages' sign-in asks for, separated by spaces or commas (default <c>openid profile</c>; <c>openid</c> is always asked).</summary>
+    public const string AuthScopes = "HumanLoop:Auth:Scopes";
+
+    /// <summary>The claim of the provider's id token that is the reviewer's user name (default: the first of <c>preferred_username</c>, <c>name</c>, <c>sub</c>).</summary>
+    public const string AuthUserClaimType = "HumanLoop:Auth:UserClaimType";
+
+    /// <summary>The path the provider sends the sign-in back to (default <c>/signin-oidc</c>); register <c>{base URL}{path}</c> as the redirect URI.</summary>
+    public const string AuthCallbackPath = "HumanLoop:Auth:CallbackPath";
+
     /// <summary>Whether the authority's metadata must be fetched over HTTPS (default true).</summary>
     public const string AuthRequireHttpsMetadata = "HumanLoop:Auth:RequireHttpsMetadata";
 

@@ -36,14 +36,15 @@ internal static class BearerAuthentication
     public static void AddBearer(AuthenticationBuilder authentication, IConfiguration configuration)
     {
         var authority = Trimmed(configuration[AppSettings.AuthAuthority]);
-        var audiences = List(configuration[AppSettings.AuthAudience]);
+        // Without an audience of its own, a token issued to the pages' client (HumanLoop:Auth:ClientId) is for this app.
+        var audiences = List(configuration[AppSettings.AuthAudience] ?? configuration[AppSettings.AuthClientId]);
         var issuers = List(configuration[AppSettings.AuthIssuer]);
         var keys = ReadSigningKeys(configuration[AppSettings.AuthSigningKeys]);
         var roleClaim = Trimmed(configuration[AppSettings.AuthRoleClaimType]);
         var requireHttps = configuration.GetValue(AppSettings.AuthRequireHttpsMetadata, defaultValue: true);
         if (audiences.Count == 0)
         {
-            throw new InvalidOperationException($"Setting '{AppSettings.AuthAudience}' must name the audience bearer tokens are issued for (this API's client id or URI).");
+            throw new InvalidOperationException($"Setting '{AppSettings.AuthAudience}' (or '{AppSettings.AuthClientId}') must name the audience bearer tokens are issued for (this API's client id or URI).");
         }
 
         if (authority is null && issuers.Count == 0)

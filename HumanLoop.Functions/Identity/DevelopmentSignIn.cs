@@ -85,34 +85,6 @@ internal static partial class DevelopmentSignIn
         return routes;
     }
 
-    /// <summary>
-    /// The signed-in reviewer: from the request's user (the app's default schemes), else from the development cookie
-    /// when it is on. The request's user is set to whichever principal named them.
-    /// </summary>
-    /// <param name="context">The request.</param>
-    public static async Task<Reviewer?> AuthenticateAsync(HttpContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        if (Reviewer.From(context.User) is { } reviewer)
-        {
-            return reviewer;
-        }
-
-        if (!context.RequestServices.GetRequiredService<DevelopmentSignInSetting>().Enabled)
-        {
-            return null;
-        }
-
-        var result = await context.AuthenticateAsync(Scheme);
-        if (result.Succeeded && Reviewer.From(result.Principal) is { } signedIn)
-        {
-            context.User = result.Principal!;
-            return signedIn;
-        }
-
-        return null;
-    }
-
     /// <summary>Whether the development sign-in is on in this app.</summary>
     /// <param name="context">The request.</param>
     public static bool IsEnabled(HttpContext context) => context.RequestServices.GetRequiredService<DevelopmentSignInSetting>().Enabled;

@@ -3,13 +3,13 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace HumanLoop.Functions.Pages;
 
-/// <summary>Registers and maps the app's own pages: the review and confirm pages of links, the inbox, the development sign-in, and their style sheet.</summary>
+/// <summary>Registers and maps the app's own pages: the review and confirm pages of links, the inbox, the OpenID Connect and development sign-ins, and their style sheet.</summary>
 internal static class HumanLoopPages
 {
     /// <summary>The antiforgery cookie's name.</summary>
     public const string AntiforgeryCookieName = "HumanLoop.Antiforgery";
 
-    /// <summary>Registers what the pages need: antiforgery (cookies HttpOnly, SameSite=Strict, Secure over HTTPS), the link checks, the development sign-in.</summary>
+    /// <summary>Registers what the pages need: antiforgery (cookies HttpOnly, SameSite=Strict, Secure over HTTPS), the link checks, the sign-ins.</summary>
     /// <param name="services">The services (the hub's action links must be registered too).</param>
     /// <param name="configuration">Where the development sign-in's setting is read.</param>
     public static IServiceCollection AddHumanLoopPages(this IServiceCollection services, IConfiguration configuration)
@@ -29,6 +29,7 @@ internal static class HumanLoopPages
         services.AddSingleton<LinkGate>();
         services.AddSingleton<LinkDesk>();
         services.AddDevelopmentSignIn(configuration);
+        services.AddOpenIdSignIn(configuration);
         return services;
     }
 
@@ -40,6 +41,7 @@ internal static class HumanLoopPages
         routes.MapLinkPages();
         routes.MapInboxPage();
         routes.MapDevelopmentSignIn();
+        routes.MapOpenIdSignIn();
         return routes;
     }
 }

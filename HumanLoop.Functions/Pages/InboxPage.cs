@@ -50,11 +50,11 @@ internal static class InboxPage
 
     internal static async Task<IResult> ShowAsync(HttpContext context, HumanTaskStore tasks, IActionLinks links, TimeProvider time, string? status, string? age, string? due)
     {
-        var reviewer = await DevelopmentSignIn.AuthenticateAsync(context);
+        var reviewer = await ReviewerSignIn.AuthenticateAsync(context);
         if (reviewer is null)
         {
-            return DevelopmentSignIn.IsEnabled(context)
-                ? Results.Redirect($"{context.Request.PathBase}{DevelopmentSignIn.SignInPath}?returnUrl={Uri.EscapeDataString(Path + context.Request.QueryString)}")
+            return ReviewerSignIn.SignInUrl(context, Path + context.Request.QueryString) is { } signIn
+                ? Results.Redirect(signIn)
                 : new PageResult(StatusCodes.Status401Unauthorized, "Sign in required", new Html().Element("p", "The inbox shows the tasks of a signed-in reviewer. Sign in through your organisation's sign-in, or enable the local development sign-in (" + DevelopmentSignIn.EnabledSetting + ").", "notice"));
         }
 
@@ -126,9 +126,12 @@ internal static class InboxPage
             body.Raw("</tbody></table>");
         }
 
-        if (DevelopmentSignIn.IsEnabled(context))
+        var signOut = context.User.Identity?.AuthenticationType == DevelopmentSignIn.Scheme ? DevelopmentSignIn.SignOutPath
+            : OpenIdSignIn.IsEnabled(context) ? OpenIdSignIn.SignOutPath
+            : null;
+        if (signOut is not null)
         {
-            body.Raw("<form method=\"post\"").Attribute("action", context.Request.PathBase + DevelopmentSignIn.SignOutPath).Raw(">")
+            body.Raw("<form method=\"post\"").Attribute("action", context.Request.PathBase + signOut).Raw(">")
                 .Hidden(SignOutField(context).Name, SignOutField(context).Value)
                 .Raw("<div class=\"buttons\"><button type=\"submit\" class=\"secondary\" id=\"signout\">Sign out</button></div></form>");
         }

@@ -1,9 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using HumanLoop.Durable.Audit;
 using HumanLoop.Durable.Client;
 using HumanLoop.Durable.HumanTasks;
 using HumanLoop.Durable.Links;
+using HumanLoop.Durable.Notifications;
 using HumanLoop.Functions.Identity;
 using HumanLoop.Human;
 using HumanLoop.Runs;
@@ -220,7 +222,8 @@ internal static class LinkPages
 }
 
 /// <summary>Shows and commits link pages; one instance per app.</summary>
-internal sealed class LinkDesk(LinkGate gate, UsedLinkStore usedLinks, IDurableRunClient runs, IAntiforgery antiforgery, TimeProvider time)
+internal sealed class LinkDesk(
+    LinkGate gate, UsedLinkStore usedLinks, IDurableRunClient runs, IAntiforgery antiforgery, AssigneeDirectory directory, AnswerAuditStore audit, TimeProvider time)
 {
     public async Task<IResult> ShowAsync(string token, bool review, HttpContext context)
     {
@@ -228,6 +231,11 @@ internal sealed class LinkDesk(LinkGate gate, UsedLinkStore usedLinks, IDurableR
         if (refusal is not null)
         {
             return LinkPages.Refused(refusal);
+        }
+
+        if (await SignedInElsewhereAsync(context, task!) is { } someoneElse)
+        {
+            return LinkPages.Refused(NotTheirs(someoneElse, task!));
         }
 
         return review
@@ -242,6 +250,26 @@ internal sealed class LinkDesk(LinkGate gate, UsedLinkStore usedLinks, IDurableR
         if (refusal is not null || link is null || task is null)
         {
             return LinkPages.Refused(refusal ?? LinkRefusal.Invalid("The link could not be read."));
+        }
+
+        // Before the antiforgery check, which binds the form to the signed-in person the page was shown to.
+        if (await SignedInElsewhereAsync(context, task) is { } someoneElse)
+        {
+            var refusedAs = NotTheirs(someoneElse, task);
+            await audit.AppendAsync(
+                new AnswerAuditEntry
+                {
+                    RunId = link.RunId,
+                    RequestId = link.RequestId,
+                    Respondent = someoneElse.Respondent,
+                    Channel = LinkPages.Channel,
+                    At = time.GetUtcNow(),
+                    Outcome = AnswerAuditEntry.Forbidden,
+                    Reason = refusedAs.Message,
+                    Source = AnswerAuditEntry.PagesSource,
+                },
+                cancellationToken);
+            return LinkPages.Refused(refusedAs);
         }
 
         if (!context.Request.HasFormContentType)
@@ -282,8 +310,8 @@ internal sealed class LinkDesk(LinkGate gate, UsedLinkStore usedLinks, IDurableR
             answer = LinkActions.Answer(task!, action!, form.Reason);
         }
 
-        // Signed in as one of the task's assignees: the answer is theirs by name; otherwise it is the link's assignee's.
-        var respondent = await DevelopmentSignIn.AuthenticateAsync(context) is { } reviewer && reviewer.IsAssignee(task.Assignees) ? reviewer.Respondent : link.Assignee;
+        // Signed in, a person answers by name (and only their own tasks, checked above); not signed in, the link's assignee does.
+        var respondent = Reviewer.From(context.User)?.Respondent ?? link.Assignee;
         if (await usedLinks.TryClaimAsync(link!, time.GetUtcNow(), cancellationToken) is { } holder)
         {
             return LinkPages.Refused(holder.Completed
@@ -330,6 +358,19 @@ internal sealed class LinkDesk(LinkGate gate, UsedLinkStore usedLinks, IDurableR
             ? LinkPages.Review(context, antiforgery, task!, form, error, status)
             : LinkPages.Confirm(context, antiforgery, task!, action!, form, error, status);
     }
+
+    private static LinkRefusal NotTheirs(Reviewer reviewer, HumanTaskRecord task) => LinkRefusal.Forbidden(
+        "This task is not yours to answer",
+        $"You are signed in as {reviewer.Respondent}, who is not an assignee of this task (assigned to {string.Join(", ", task.Assignees)}). Nothing was recorded.");
+
+    // The signed-in person, when they are not one of the task's assignees (by name, by a role they hold, or by a role the directory lists them in).
+    private async Task<Reviewer?> SignedInElsewhereAsync(HttpContext context, HumanTaskRecord task) =>
+        await ReviewerSignIn.AuthenticateAsync(context) is { } reviewer
+            && !task.Assignees.IsDefaultOrEmpty
+            && !reviewer.IsAssignee(task.Assignees)
+            && !directory.Names(task.Assignees, reviewer.Respondent)
+            ? reviewer
+            : null;
 
     private static HumanTaskRecord Answered(HumanTaskRecord task, HumanRequest? request) => request is null
         ? task

@@ -46,7 +46,7 @@ public sealed partial class InboxPageTests(LinkPagesFixture app)
         Assert.Contains($"Publish the piece about {topic}?", aliceInbox, StringComparison.Ordinal);
 
         // Bob's review link is made for the role he holds the task through; answering records him by name.
-        var review = ReviewLinkFor(bobInbox, topic);
+        var review = ReviewLinkFor(bobInbox, $"Review the piece about {topic}");
         var page = await bob.GetStringAsync(review, timeout.Token);
         using var approve = await bob.PostAsync(review, new FormUrlEncodedContent(
         [
@@ -126,7 +126,7 @@ public sealed partial class InboxPageTests(LinkPagesFixture app)
         return response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(DevelopmentSignIn.CookieName + "=", StringComparison.Ordinal));
     }
 
-    private static async Task<string> GetInboxAsync(HttpClient browser, string query, CancellationToken cancellationToken)
+    internal static async Task<string> GetInboxAsync(HttpClient browser, string query, CancellationToken cancellationToken)
     {
         using var response = await browser.GetAsync("/inbox" + query, cancellationToken);
         var html = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -136,9 +136,10 @@ public sealed partial class InboxPageTests(LinkPagesFixture app)
         return html;
     }
 
-    private static string ReviewLinkFor(string inbox, string topic)
+    /// <summary>The review link of the inbox row whose prompt starts with <paramref name="prompt"/>.</summary>
+    internal static string ReviewLinkFor(string inbox, string prompt)
     {
-        var row = inbox[inbox.IndexOf($"Review the piece about {topic}", StringComparison.Ordinal)..];
+        var row = inbox[inbox.IndexOf(prompt, StringComparison.Ordinal)..];
         var match = ReviewHref().Match(row);
         Assert.True(match.Success, row);
         return WebUtility.HtmlDecode(match.Groups[1].Value);
