@@ -1,6 +1,8 @@
 using HumanLoop.Durable.Configuration;
 using HumanLoop.Durable.Graphs;
 using HumanLoop.Graphs;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -75,6 +77,32 @@ public sealed class DurableHumanLoopBuilder
     public DurableHumanLoopBuilder AddActionLinks(Action<Links.ActionLinkOptions>? configure = null)
     {
         DurableHumanLoopServiceCollectionExtensions.AddActionLinks(Services, configure);
+        return this;
+    }
+
+    /// <summary>
+    /// Encrypts the link key ring at rest with <paramref name="certificate"/> (Data Protection's certificate XML
+    /// encryptor): keys made from now on are stored in <c>{hub}-keys</c> encrypted to it, and keys encrypted to it or to
+    /// one of <paramref name="previous"/> are read. Every host of the hub needs the certificates with their private keys.
+    /// Keys stored before encryption was turned on stay readable, unencrypted, until they expire (90 days).
+    /// </summary>
+    /// <param name="certificate">The certificate, with its private key.</param>
+    /// <param name="previous">Certificates older keys were encrypted with, kept for reading them after a replacement.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">A certificate has no private key.</exception>
+    public DurableHumanLoopBuilder ProtectLinkKeysWithCertificate(X509Certificate2 certificate, params X509Certificate2[] previous)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(previous);
+        foreach (var each in previous.Prepend(certificate))
+        {
+            if (!each.HasPrivateKey)
+            {
+                throw new ArgumentException($"The key ring's certificate {each.Thumbprint} has no private key, so the keys encrypted to it could not be read.", nameof(certificate));
+            }
+        }
+
+        Services.AddDataProtection().ProtectKeysWithCertificate(certificate).UnprotectKeysWithAnyCertificate([certificate, .. previous]);
         return this;
     }
 

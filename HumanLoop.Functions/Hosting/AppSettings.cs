@@ -72,6 +72,15 @@ internal static class AppSettings
     /// <summary>How long a callback's first outcome is kept for its <c>Idempotency-Key</c> (default 24 hours).</summary>
     public const string CallbackIdempotencyWindow = "HumanLoop:Http:Callbacks:IdempotencyWindow";
 
+    /// <summary>A certificate file (PKCS#12, or PEM with its private key) the link key ring is encrypted with at rest; unset: unencrypted.</summary>
+    public const string LinkKeyCertificatePath = "HumanLoop:Links:KeyCertificatePath";
+
+    /// <summary>The password of the PKCS#12 files of <see cref="LinkKeyCertificatePath"/> and <see cref="LinkPreviousKeyCertificatePaths"/>.</summary>
+    public const string LinkKeyCertificatePassword = "HumanLoop:Links:KeyCertificatePassword";
+
+    /// <summary>Certificate files older keys were encrypted with (comma-separated), kept to read them after a replacement.</summary>
+    public const string LinkPreviousKeyCertificatePaths = "HumanLoop:Links:PreviousKeyCertificatePaths";
+
     /// <summary>An explicit path to host.json; by default it is looked for from the current directory up, then next to the app.</summary>
     public const string HostJsonPath = "HumanLoop:HostJsonPath";
 

@@ -85,6 +85,7 @@ internal static class FunctionsHost
             .UseHostJson(hostSettings)
             .UseConfiguration(builder.Configuration)
             .AddActionLinks(o => o.BaseUrl = ActionLinksBaseUrl(builder.Configuration))
+            .ProtectLinkKeys(builder.Configuration)
             .AddSampleGraphs();
         builder.Services.AddHttpApiResults();
         builder.Services.AddSingleton(Api.CallbackOptions.From(builder.Configuration));

@@ -142,6 +142,7 @@ internal static partial class HumanLoopWebApplication
             .UseHostJson(hostSettings)
             .SelfHosted()
             .AddActionLinks()
+            .ProtectLinkKeys(builder.Configuration)
             .AddSampleGraphs();
     }
 

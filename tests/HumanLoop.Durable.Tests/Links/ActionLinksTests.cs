@@ -1,5 +1,7 @@
 using System.Buffers.Text;
 using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using HumanLoop.Durable.DependencyInjection;
@@ -151,7 +153,39 @@ public sealed class ActionLinksTests(AzuriteFixture azurite)
         Assert.NotNull(await store.GetAsync(token.Id));
     }
 
-    private ServiceProvider Host(string hub, TimeProvider? time = null, Action<ActionLinkOptions>? configure = null)
+    [Fact]
+    public async Task KeyRing_WithACertificate_IsStoredEncrypted_AndOnlyHostsWithTheCertificateReadItsTokens()
+    {
+        using var rsa = RSA.Create(2048);
+        using var certificate = new CertificateRequest("CN=HumanLoop link keys (test)", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(Start.AddDays(-1), Start.AddYears(1));
+        var hub = "Links" + Guid.NewGuid().ToString("N")[..10];
+        await using var hostA = Host(hub, keyCertificate: certificate);
+        await using var hostB = Host(hub, keyCertificate: certificate);
+        var token = Token(Start.AddDays(1));
+
+        var fromA = hostA.GetRequiredService<LinkTokenCodec>().Protect(token);
+        Assert.True(hostB.GetRequiredService<LinkTokenCodec>().TryUnprotect(fromA, out var readByB));
+        Assert.Equal(token, readByB);
+
+        var container = new BlobServiceClient(azurite.Launcher.ConnectionString).GetBlobContainerClient(new TaskHubNames(hub).KeysContainer);
+        var keys = new List<string>();
+        await foreach (var blob in container.GetBlobsAsync())
+        {
+            keys.Add((await container.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToString());
+        }
+
+        var key = Assert.Single(keys);
+        Assert.Contains("EncryptedXmlDecryptor", key, StringComparison.Ordinal);
+        Assert.Contains("<EncryptedData", key, StringComparison.Ordinal);
+        Assert.DoesNotContain("<masterKey", key, StringComparison.Ordinal);
+
+        // A host of the hub without the certificate cannot read the keys, so not the links either.
+        await using var withoutCertificate = Host(hub);
+        Assert.False(withoutCertificate.GetRequiredService<LinkTokenCodec>().TryUnprotect(fromA, out _));
+    }
+
+    private ServiceProvider Host(string hub, TimeProvider? time = null, Action<ActionLinkOptions>? configure = null, X509Certificate2? keyCertificate = null)
     {
         var services = new ServiceCollection();
         if (time is not null)
@@ -160,11 +194,16 @@ public sealed class ActionLinksTests(AzuriteFixture azurite)
         }
 
         var factory = azurite.CreateFactory();
-        services.AddDurableHumanLoop(o =>
+        var humanLoop = services.AddDurableHumanLoop(o =>
         {
             o.HubName = hub;
             o.StorageAccount = factory;
         }).AddActionLinks(configure);
+        if (keyCertificate is not null)
+        {
+            humanLoop.ProtectLinkKeysWithCertificate(keyCertificate);
+        }
+
         return services.BuildServiceProvider();
     }
 

@@ -10,7 +10,8 @@ public sealed class SettingsDocumentationTests
         new() { AppSettings.Storage, AppSettings.AzuriteAutoStart, AppSettings.MaxRequestBodyBytes, AppSettings.ApiKeys, AppSettings.BaseUrl, AppSettings.ContinuationTokenKey, AppSettings.HostJsonPath,
             AppSettings.AuthAuthority, AppSettings.AuthAudience, AppSettings.AuthIssuer, AppSettings.AuthSigningKeys, AppSettings.AuthRoleClaimType,
             AppSettings.AuthRequireHttpsMetadata, AppSettings.AuthClientId, AppSettings.AuthClientSecret, AppSettings.AuthScopes, AppSettings.AuthUserClaimType,
-            AppSettings.AuthCallbackPath, AppSettings.CallbackPermitLimit, AppSettings.CallbackWindow, AppSettings.CallbackIdempotencyWindow };
+            AppSettings.AuthCallbackPath, AppSettings.LinkKeyCertificatePath, AppSettings.LinkKeyCertificatePassword, AppSettings.LinkPreviousKeyCertificatePaths,
+            AppSettings.CallbackPermitLimit, AppSettings.CallbackWindow, AppSettings.CallbackIdempotencyWindow };
 
     [Theory]
     [MemberData(nameof(AppSettingKeys))]
