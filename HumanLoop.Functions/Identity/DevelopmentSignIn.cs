@@ -39,16 +39,7 @@ internal static partial class DevelopmentSignIn
         services.AddSingleton(new DevelopmentSignInSetting(enabled));
         if (enabled)
         {
-            services.AddAuthentication().AddCookie(Scheme, options =>
-            {
-                options.Cookie.Name = CookieName;
-                options.Cookie.HttpOnly = true;
-                options.Cookie.SameSite = SameSiteMode.Strict;
-                options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-                options.LoginPath = SignInPath;
-                options.ExpireTimeSpan = TimeSpan.FromHours(8);
-                options.SlidingExpiration = true;
-            });
+            services.AddAuthentication().AddCookie(Scheme, options => SignInCookie.Configure(options, CookieName, SameSiteMode.Strict, SignInPath));
         }
 
         return services;

@@ -81,18 +81,8 @@ internal static partial class OpenIdSignIn
         }
 
         services.AddAuthentication()
-            .AddCookie(CookieScheme, options =>
-            {
-                options.Cookie.Name = CookieName;
-                options.Cookie.HttpOnly = true;
-
-                // Lax, not Strict: a link opened from a mail client is a cross-site navigation that must still carry it.
-                options.Cookie.SameSite = SameSiteMode.Lax;
-                options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-                options.LoginPath = SignInPath;
-                options.ExpireTimeSpan = TimeSpan.FromHours(8);
-                options.SlidingExpiration = true;
-            })
+            // Lax, not Strict: a link opened from a mail client is a cross-site navigation that must still carry it.
+            .AddCookie(CookieScheme, options => SignInCookie.Configure(options, CookieName, SameSiteMode.Lax, SignInPath))
             .AddOpenIdConnect(Scheme, options =>
             {
                 options.Authority = authority;

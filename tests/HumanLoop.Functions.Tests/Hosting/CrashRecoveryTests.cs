@@ -15,19 +15,7 @@ public sealed class CrashRecoveryTests(HumanLoopAppFixture app, ITestOutputHelpe
     {
         using var timeout = TestTimeout.Start(240);
         var ct = timeout.Token;
-        var environment = new Dictionary<string, string>
-        {
-            ["AzureWebJobsStorage"] = app.ConnectionString,
-            ["HumanLoop__Azurite__AutoStart"] = "false",
-            ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = "FnCrash" + Guid.NewGuid().ToString("N")[..12],
-            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__maxQueuePollingInterval"] = "00:00:00.2",
-            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__useTablePartitionManagement"] = "true",
-
-            // A message the killed host had dequeued comes back after its visibility timeout (5 minutes by default):
-            // that timeout is how long the engine takes to recover a crashed host's work.
-            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__controlQueueVisibilityTimeout"] = "00:00:10",
-            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__workItemQueueVisibilityTimeout"] = "00:00:10",
-        };
+        var environment = AppProcess.OnHub(app.ConnectionString, "FnCrash" + Guid.NewGuid().ToString("N")[..12]);
         var port = AppProcess.FreePort();
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
 

@@ -24,24 +24,13 @@ public sealed class NoticeCrashTests(HumanLoopAppFixture app, ITestOutputHelper 
         await using var relay = new SmtpRelay(smtp.SmtpPort);
         var hub = "FnNotice" + Guid.NewGuid().ToString("N")[..12];
         var alice = $"alice-{Guid.NewGuid():N}@example.test";
-        var environment = new Dictionary<string, string>
-        {
-            ["AzureWebJobsStorage"] = app.ConnectionString,
-            ["HumanLoop__Azurite__AutoStart"] = "false",
-            ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = hub,
-            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__maxQueuePollingInterval"] = "00:00:00.2",
-            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__useTablePartitionManagement"] = "true",
-
-            // How soon the engine hands a killed host's dequeued work to the next host (5 minutes by default).
-            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__controlQueueVisibilityTimeout"] = "00:00:10",
-            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__workItemQueueVisibilityTimeout"] = "00:00:10",
-            ["HumanLoop__Email__Host"] = "127.0.0.1",
-            ["HumanLoop__Email__Port"] = relay.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["HumanLoop__Email__Security"] = "None",
-            ["HumanLoop__Email__Timeout"] = "00:02:00",
-            ["HumanLoop__Directory__Users__alice__Email"] = alice,
-            ["HumanLoop__Directory__Roles__editor__0"] = "alice",
-        };
+        var environment = AppProcess.OnHub(app.ConnectionString, hub);
+        environment["HumanLoop__Email__Host"] = "127.0.0.1";
+        environment["HumanLoop__Email__Port"] = relay.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        environment["HumanLoop__Email__Security"] = "None";
+        environment["HumanLoop__Email__Timeout"] = "00:02:00";
+        environment["HumanLoop__Directory__Users__alice__Email"] = alice;
+        environment["HumanLoop__Directory__Roles__editor__0"] = "alice";
         var port = AppProcess.FreePort();
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         var notices = new NoticeLog(new TableServiceClient(app.ConnectionString), new TaskHubNames(hub), TimeProvider.System);

@@ -27,6 +27,22 @@ internal static class AppProcess
         return Process.Start(info) ?? throw new InvalidOperationException("Could not start the app.");
     }
 
+    /// <summary>
+    /// The environment of an app on its own hub of an existing Azurite, quick to poll, whose crashed host's work the next
+    /// host takes over after 10 s: a message the killed host had dequeued comes back after its visibility timeout (5
+    /// minutes by default), which is how long the engine takes to recover a crashed host's work.
+    /// </summary>
+    public static Dictionary<string, string> OnHub(string connectionString, string hub) => new()
+    {
+        ["AzureWebJobsStorage"] = connectionString,
+        ["HumanLoop__Azurite__AutoStart"] = "false",
+        ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = hub,
+        ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__maxQueuePollingInterval"] = "00:00:00.2",
+        ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__useTablePartitionManagement"] = "true",
+        ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__controlQueueVisibilityTimeout"] = "00:00:10",
+        ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__workItemQueueVisibilityTimeout"] = "00:00:10",
+    };
+
     public static async Task WaitUntilServingAsync(HttpClient client, Process child, StringBuilder log, CancellationToken cancellationToken)
     {
         while (true)

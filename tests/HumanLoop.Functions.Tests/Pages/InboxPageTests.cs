@@ -102,6 +102,22 @@ public sealed partial class InboxPageTests(LinkPagesFixture app)
     }
 
     [Fact]
+    public async Task Inbox_TaskWhoseStepTakesNoLinks_IsListedWithItsChannelsAndNoReviewLink()
+    {
+        using var timeout = TestTimeout.Start();
+        var topic = "channels" + Guid.NewGuid().ToString("N")[..8];
+        await app.StartAndWaitAsync(LinkTestGraphs.CallbackOnly, topic, timeout.Token);
+        using var alice = app.NewBrowser();
+        await SignInAsync(alice, "alice", string.Empty, timeout.Token);
+
+        var inbox = await GetInboxAsync(alice, string.Empty, timeout.Token);
+        var row = inbox[inbox.IndexOf($"Publish the piece about {topic}?", StringComparison.Ordinal)..];
+        row = row[..row.IndexOf("</tr>", StringComparison.Ordinal)];
+        Assert.Contains("Answered through the console and the callback API", row, StringComparison.Ordinal);
+        Assert.DoesNotContain("class=\"review\"", row, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StyleSheet_IsServedByTheApp()
     {
         using var timeout = TestTimeout.Start();

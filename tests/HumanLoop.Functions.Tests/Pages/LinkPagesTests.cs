@@ -255,17 +255,7 @@ public sealed class LinkPagesTests(LinkPagesFixture app)
         }
 
         // A level-0 token naming the new request is refused too: it was not sent at this level.
-        var stale = app.Codec.Protect(new LinkToken
-        {
-            Id = LinkTokenCodec.NewId(),
-            RunId = escalated.RunId,
-            RequestId = escalated.RequestId,
-            Action = LinkToken.ReviewAction,
-            Assignee = "user:chief",
-            EscalationLevel = 0,
-            IssuedAt = escalated.OpenedAt,
-            ExpiresAt = escalated.OpenedAt.AddDays(1),
-        });
+        var stale = Forge(escalated.RunId, escalated.RequestId, LinkToken.ReviewAction, "user:chief", 0, escalated.OpenedAt, escalated.OpenedAt.AddDays(1));
         using (var get = await browser.GetAsync("/review/" + stale, timeout.Token))
         {
             Assert.Equal(HttpStatusCode.Forbidden, get.StatusCode);
@@ -334,17 +324,7 @@ public sealed class LinkPagesTests(LinkPagesFixture app)
         var mine = await app.StartAndWaitAsync(LinkTestGraphs.Approval, "fjords", timeout.Token);
         var other = await app.StartAndWaitAsync(LinkTestGraphs.Approval, "deltas", timeout.Token);
         var now = app.Services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var crossed = app.Codec.Protect(new LinkToken
-        {
-            Id = LinkTokenCodec.NewId(),
-            RunId = mine.RunId,
-            RequestId = other.RequestId,
-            Action = LinkActions.Approve,
-            Assignee = "user:alice",
-            EscalationLevel = 0,
-            IssuedAt = now,
-            ExpiresAt = now.AddDays(1),
-        });
+        var crossed = Forge(mine.RunId, other.RequestId, LinkActions.Approve, "user:alice", 0, now, now.AddDays(1));
         using var browser = app.NewBrowser();
 
         using (var get = await browser.GetAsync("/act/" + crossed, timeout.Token))
@@ -395,17 +375,7 @@ public sealed class LinkPagesTests(LinkPagesFixture app)
         using var timeout = TestTimeout.Start();
         var task = await app.StartAndWaitAsync(LinkTestGraphs.Approval, "caves", timeout.Token);
         var now = app.Services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var expired = app.Codec.Protect(new LinkToken
-        {
-            Id = LinkTokenCodec.NewId(),
-            RunId = task.RunId,
-            RequestId = task.RequestId,
-            Action = LinkActions.Approve,
-            Assignee = "user:alice",
-            EscalationLevel = 0,
-            IssuedAt = now.AddDays(-8),
-            ExpiresAt = now.AddMinutes(-1),
-        });
+        var expired = Forge(task.RunId, task.RequestId, LinkActions.Approve, "user:alice", 0, now.AddDays(-8), now.AddMinutes(-1));
         using var browser = app.NewBrowser();
 
         using (var get = await browser.GetAsync("/act/" + expired, timeout.Token))
@@ -489,6 +459,20 @@ public sealed class LinkPagesTests(LinkPagesFixture app)
         Assert.Equal(HumanRequestStatus.Open, stored!.Status);
         Assert.Null(stored.Answer);
     }
+
+    /// <summary>A token this app's key ring signs, with whatever it names: how a link the app never sent is made.</summary>
+    private string Forge(string runId, string requestId, string action, string assignee, int level, DateTimeOffset issuedAt, DateTimeOffset expiresAt) =>
+        app.Codec.Protect(new LinkToken
+        {
+            Id = LinkTokenCodec.NewId(),
+            RunId = runId,
+            RequestId = requestId,
+            Action = action,
+            Assignee = assignee,
+            EscalationLevel = level,
+            IssuedAt = issuedAt,
+            ExpiresAt = expiresAt,
+        });
 
     private string TokenId(string path)
     {

@@ -79,15 +79,7 @@ public sealed class ArticleReviewFlowTests(ArticleReviewFixture flow, ChromiumFi
         Assert.Equal("user:alice", accepted.GetProperty("respondent").GetString());
         Assert.Equal("email", accepted.GetProperty("channel").GetString());
 
-        // The used link shows what it decided, who and when, and refuses again.
-        var reopened = await page.GotoAsync(approve.AbsoluteUri);
-        Assert.Equal(409, reopened!.Status);
-        Assert.StartsWith("This link was already used", await page.TextContentAsync("h1"), StringComparison.Ordinal);
-        var facts = await page.TextContentAsync("dl.facts");
-        Assert.Contains("Approved as is", facts, StringComparison.Ordinal);
-        Assert.Contains("user:alice", facts, StringComparison.Ordinal);
-        Assert.Matches(@"\d{4}-\d\d-\d\d \d\d:\d\d UTC", facts);
-        Assert.Equal(0, await page.Locator("#confirm").CountAsync());
+        await AssertUsedAsync(page, approve, "Approved as is");
     }
 
     [Fact]
@@ -137,11 +129,7 @@ public sealed class ArticleReviewFlowTests(ArticleReviewFixture flow, ChromiumFi
         Assert.Equal(2, answers.Count);
         Assert.All(answers, a => Assert.Equal(("user:alice", "email"), (a.GetProperty("respondent").GetString(), a.GetProperty("channel").GetString())));
 
-        var reopened = await page.GotoAsync(second["Review"].AbsoluteUri);
-        Assert.Equal(409, reopened!.Status);
-        Assert.StartsWith("This link was already used", await page.TextContentAsync("h1"), StringComparison.Ordinal);
-        Assert.Contains("Approved with edits", await page.TextContentAsync("dl.facts"), StringComparison.Ordinal);
-        Assert.Equal(0, await page.Locator("textarea").CountAsync());
+        await AssertUsedAsync(page, second["Review"], "Approved with edits");
         Assert.Equal(2, await flow.CountMailAsync(flow.Alice, topic, timeout.Token));
     }
 
@@ -191,6 +179,19 @@ public sealed class ArticleReviewFlowTests(ArticleReviewFixture flow, ChromiumFi
 
         static string[] Kinds(IEnumerable<MimeKit.MimeMessage> mails) =>
             [.. mails.Select(m => m.Subject!.Split(':')[0]).Order(StringComparer.Ordinal)];
+    }
+
+    // A used link shows what it decided, who and when, with no form, and refuses again.
+    private static async Task AssertUsedAsync(Microsoft.Playwright.IPage page, Uri link, string decision)
+    {
+        var reopened = await page.GotoAsync(link.AbsoluteUri);
+        Assert.Equal(409, reopened!.Status);
+        Assert.StartsWith("This link was already used", await page.TextContentAsync("h1"), StringComparison.Ordinal);
+        var facts = await page.TextContentAsync("dl.facts");
+        Assert.Contains(decision, facts, StringComparison.Ordinal);
+        Assert.Contains("user:alice", facts, StringComparison.Ordinal);
+        Assert.Matches(@"\d{4}-\d\d-\d\d \d\d:\d\d UTC", facts);
+        Assert.Equal(0, await page.Locator("form.answer").CountAsync());
     }
 
     private static async Task AssertStillOpenAsync(HttpClient client, string id, CancellationToken cancellationToken)
