@@ -55,7 +55,7 @@ internal sealed class LiveOutputSink : IAgentOutputSink
         lock (_gate)
         {
             HasOutput = true;
-            if (entry.Type == LiveEntryType.Chunk && _pending[^1] is { Type: LiveEntryType.Chunk } last
+            if (entry.Type == LiveEntryType.Chunk && _pending.Count > 0 && _pending[^1] is { Type: LiveEntryType.Chunk } last
                 && last.MessageId == entry.MessageId && last.Text!.Length + entry.Text!.Length <= MaxMergedChars)
             {
                 _pending[^1] = last with { Text = last.Text + entry.Text };
