@@ -154,6 +154,7 @@ internal static partial class HumanLoopWebApplication
         builder.Services.AddCallerAuthentication(builder.Configuration, apiKeys);
         builder.Services.AddCallbacks(builder.Configuration);
         builder.Services.AddLiveChannel();
+        builder.Services.AddSingleton(new ChatStart(apiKeys.Count == 0));
         builder.Services.AddHttpApiResults();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>

@@ -40,6 +40,7 @@ internal static class HumanLoopPages
         routes.MapLinkPages();
         routes.MapInboxPage();
         routes.MapDevelopmentSignIn();
+        routes.MapChatPage();
         return routes;
     }
 }
