@@ -65,9 +65,11 @@ internal static class LiveApi
 
         if (context.WebSockets.IsWebSocketRequest)
         {
+            // A host that stops closes its live connections (1001) rather than holding its shutdown; clients reconnect to another.
+            var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
             using var session = new LiveSocketSession(socket, context, instanceId, info!, client, feed, answers, options.Value, loggers.CreateLogger<LiveSocketSession>());
-            await session.RunAsync(after, context.RequestAborted);
+            await session.RunAsync(after, stopping, context.RequestAborted);
             return Results.Empty;
         }
 

@@ -25,6 +25,7 @@ internal sealed partial class LiveSocketSession(
     ILogger<LiveSocketSession> logger) : IDisposable
 {
     private const int ReceiveChunk = 4096;
+    private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(5);
     private static readonly JsonDocumentOptions Parsing = new() { MaxDepth = JsonBody.MaxDepth };
 
     private readonly SemaphoreSlim _sending = new(1, 1);
@@ -33,9 +34,12 @@ internal sealed partial class LiveSocketSession(
 
     /// <summary>Runs the session until either side closes it or the request is aborted.</summary>
     /// <param name="after">The sequence number the client asked to resume after.</param>
-    /// <param name="cancellationToken">The request's abort token.</param>
-    public async Task RunAsync(long after, CancellationToken cancellationToken)
+    /// <param name="stopping">Cancelled when the host stops: the socket is closed with 1001.</param>
+    /// <param name="aborted">The request's abort token.</param>
+    public async Task RunAsync(long after, CancellationToken stopping, CancellationToken aborted)
     {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, aborted);
+        var cancellationToken = linked.Token;
         try
         {
             var last = await feed.Log.GetLastSequenceAsync(runId, cancellationToken);
@@ -45,8 +49,20 @@ internal sealed partial class LiveSocketSession(
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException)
         {
-            // The client went away (or broke the protocol so the socket failed): nothing to tell it.
+            // The client went away (or broke the protocol so the socket failed): nothing to tell it. Or the host stops.
             LogClosed(logger, runId, e.Message);
+            if (stopping.IsCancellationRequested && socket.State == WebSocketState.Open)
+            {
+                using var bounded = new CancellationTokenSource(CloseWait);
+                try
+                {
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "The server is shutting down; reconnect.", bounded.Token);
+                }
+                catch (Exception closing) when (closing is WebSocketException or OperationCanceledException)
+                {
+                    socket.Abort();
+                }
+            }
         }
         finally
         {
@@ -88,6 +104,9 @@ internal sealed partial class LiveSocketSession(
                         if (socket.State == WebSocketState.Open)
                         {
                             await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "The run has ended.", cancellationToken);
+
+                            // A client that does not answer the close is not waited for long.
+                            _ = AbortUnlessClosedAsync();
                         }
                     }
                     finally
@@ -100,6 +119,15 @@ internal sealed partial class LiveSocketSession(
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException)
         {
             // A resume replaced this feed, or the socket closed.
+        }
+    }
+
+    private async Task AbortUnlessClosedAsync()
+    {
+        await Task.Delay(CloseWait, context.RequestServices.GetRequiredService<TimeProvider>()).ConfigureAwait(false);
+        if (socket.State != WebSocketState.Closed)
+        {
+            socket.Abort();
         }
     }
 

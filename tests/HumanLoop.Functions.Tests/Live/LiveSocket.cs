@@ -129,6 +129,15 @@ internal sealed class LiveSocket : IAsyncDisposable
 
             if (result.MessageType == WebSocketMessageType.Close)
             {
+                // Completes the server's close handshake, as browsers do.
+                try
+                {
+                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                }
+                catch (Exception e) when (e is WebSocketException or ObjectDisposedException)
+                {
+                }
+
                 return;
             }
 
