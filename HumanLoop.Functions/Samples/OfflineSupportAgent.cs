@@ -61,9 +61,9 @@ internal sealed class OfflineSupportAgent : IChatClient
     internal static string Reply(IEnumerable<ChatMessage> messages)
     {
         var request = messages.LastOrDefault(m => m.Role == ChatRole.User)?.Text ?? string.Empty;
-        var account = Field(request, "Account");
-        var user = Field(request, "Username") ?? "your account";
-        var question = Field(request, "Question");
+        var account = OfflineArticleWriter.Field(request, "Account");
+        var user = OfflineArticleWriter.Field(request, "Username") ?? "your account";
+        var question = OfflineArticleWriter.Field(request, "Question");
         if (question is not null)
         {
             var lower = question.ToLowerInvariant();
@@ -97,19 +97,5 @@ internal sealed class OfflineSupportAgent : IChatClient
                 start = i;
             }
         }
-    }
-
-    private static string? Field(string request, string name)
-    {
-        foreach (var line in request.Split('\n'))
-        {
-            if (line.StartsWith(name + ":", StringComparison.Ordinal))
-            {
-                var value = line[(name.Length + 1)..].Trim();
-                return value.Length == 0 ? null : value;
-            }
-        }
-
-        return null;
     }
 }

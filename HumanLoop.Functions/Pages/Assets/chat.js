@@ -60,6 +60,17 @@
     return item;
   }
 
+  // The bubble of an agent message, made when its first piece (or its whole text) arrives.
+  function agentMessage(id, streaming) {
+    var item = messages.get(id);
+    if (!item) {
+      item = bubble(streaming ? "agent streaming" : "agent", "");
+      item.dataset.messageId = id;
+      messages.set(id, item);
+    }
+    return item;
+  }
+
   function show(value) {
     if (typeof value === "string") { return value; }
     if (value && typeof value === "object" && typeof value.approved === "boolean") { return value.approved ? "Approved" : "Rejected"; }
@@ -74,23 +85,11 @@
     }
 
     switch (frame.type) {
-      case "chunk": {
-        var streaming = messages.get(frame.messageId);
-        if (!streaming) {
-          streaming = bubble("agent streaming", "");
-          streaming.dataset.messageId = frame.messageId;
-          messages.set(frame.messageId, streaming);
-        }
-        streaming.textContent += frame.text;
+      case "chunk":
+        agentMessage(frame.messageId, true).textContent += frame.text;
         break;
-      }
       case "message": {
-        var whole = messages.get(frame.messageId);
-        if (!whole) {
-          whole = bubble("agent", "");
-          whole.dataset.messageId = frame.messageId;
-          messages.set(frame.messageId, whole);
-        }
+        var whole = agentMessage(frame.messageId, false);
         whole.textContent = frame.text;
         whole.classList.remove("streaming");
         break;
