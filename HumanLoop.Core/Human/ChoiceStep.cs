@@ -12,6 +12,14 @@ public sealed class ChoiceStep<TState> : HumanStep<TState, string>
     /// <summary>The allowed answers. At least two are required.</summary>
     public required IReadOnlyList<string> Options { get; init; }
 
+    /// <summary>
+    /// Maps a free-form reply that is not an option itself onto one of <see cref="Options"/> (such as "I have an existing
+    /// account" onto <c>existing</c>), or returns <see langword="null"/> when it cannot; such a reply is refused with the
+    /// allowed options. It runs inside the run machine, so it must be deterministic (no clock, I/O or model calls). The
+    /// default maps nothing.
+    /// </summary>
+    public Func<string, string?>? Interpret { get; init; }
+
     /// <inheritdoc/>
     public override HumanStepKind Kind => HumanStepKind.Choice;
 
@@ -36,7 +44,13 @@ public sealed class ChoiceStep<TState> : HumanStep<TState, string>
     private protected override bool TryParse(TState state, JsonElement raw, [MaybeNullWhen(false)] out string answer, [NotNullWhen(false)] out string? error)
     {
         var text = AsText(raw)?.Trim();
-        answer = text is null ? null : Options.FirstOrDefault(o => string.Equals(o, text, StringComparison.OrdinalIgnoreCase));
+        answer = text is null ? null : Match(text);
+        if (answer is null && text is { Length: > 0 } && Interpret?.Invoke(text) is { } interpreted)
+        {
+            // Only an option counts: an interpretation that names something else is refused like the reply itself.
+            answer = Match(interpreted.Trim());
+        }
+
         if (answer is null)
         {
             error = $"{(text is null ? Describe(raw) : "'" + text + "'")} is not one of the allowed choices: {string.Join(", ", Options)}.";
@@ -46,4 +60,6 @@ public sealed class ChoiceStep<TState> : HumanStep<TState, string>
         error = null;
         return true;
     }
+
+    private string? Match(string text) => Options.FirstOrDefault(o => string.Equals(o, text, StringComparison.OrdinalIgnoreCase));
 }

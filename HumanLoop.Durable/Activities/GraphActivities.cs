@@ -1,13 +1,16 @@
 using System.Text.Json;
 using HumanLoop.Durable.Graphs;
 using HumanLoop.Durable.HumanTasks;
+using HumanLoop.Durable.Live;
 using HumanLoop.Durable.Notifications;
 using HumanLoop.Durable.Orchestration;
 using HumanLoop.Durable.RunEvents;
 using HumanLoop.Durable.Serialization;
 using HumanLoop.Graphs;
+using HumanLoop.Output;
 using HumanLoop.Runs;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace HumanLoop.Durable.Activities;
 
@@ -20,6 +23,8 @@ public sealed partial class GraphActivities
     private readonly IGraphCatalog _graphs;
     private readonly HumanTaskStore _tasks;
     private readonly RunEventStore _events;
+    private readonly LiveLog _live;
+    private readonly TimeSpan _flushInterval;
     private readonly HumanTaskNotifier _notifier;
     private readonly IServiceProvider _services;
     private readonly TimeProvider _time;
@@ -29,15 +34,29 @@ public sealed partial class GraphActivities
     /// <param name="graphs">The registered graphs.</param>
     /// <param name="tasks">The human-task store.</param>
     /// <param name="events">The run-event store.</param>
+    /// <param name="live">The live log, where node output and the run's events go for live clients.</param>
+    /// <param name="liveOptions">How often streamed output is written.</param>
     /// <param name="notifier">Sends the notices of what was recorded (email, webhooks).</param>
     /// <param name="services">Services handed to nodes through their <see cref="NodeContext"/>.</param>
     /// <param name="time">The clock a look-ahead transition is stamped with.</param>
     /// <param name="logger">Where failures are logged.</param>
-    public GraphActivities(IGraphCatalog graphs, HumanTaskStore tasks, RunEventStore events, HumanTaskNotifier notifier, IServiceProvider services, TimeProvider time, ILogger<GraphActivities> logger)
+    public GraphActivities(
+        IGraphCatalog graphs,
+        HumanTaskStore tasks,
+        RunEventStore events,
+        LiveLog live,
+        IOptions<LiveOptions> liveOptions,
+        HumanTaskNotifier notifier,
+        IServiceProvider services,
+        TimeProvider time,
+        ILogger<GraphActivities> logger)
     {
+        ArgumentNullException.ThrowIfNull(liveOptions);
         _graphs = graphs;
         _tasks = tasks;
         _events = events;
+        _live = live;
+        _flushInterval = liveOptions.Value.FlushInterval;
         _notifier = notifier;
         _services = services;
         _time = time;
@@ -64,11 +83,16 @@ public sealed partial class GraphActivities
         var carried = request.Records;
         var recording = carried is not null && request.LookAhead is null ? StoreAsync(carried, cancellationToken) : Task.CompletedTask;
         NodeActivityResult result;
+
+        // What the node says goes to the live log, after the carried records' entries (the answer that led here), which
+        // are appended once whichever write comes first.
+        var sink = new LiveOutputSink(_live, request.RunId, carried is null ? [] : LiveEntries.From(carried), _time, _flushInterval);
         try
         {
-            var context = new NodeContext(request.RunId, request.Node, request.Attempt, _services, cancellationToken);
-            var output = await graph.ExecuteNodeAsync(request.Node, request.State, context).ConfigureAwait(false);
-            result = new NodeActivityResult { Output = output };
+            var output = new AgentOutput(sink, request.Node, request.TaskId);
+            var context = new NodeContext(request.RunId, request.Node, request.Attempt, _services, cancellationToken, output);
+            var after = await graph.ExecuteNodeAsync(request.Node, request.State, context).ConfigureAwait(false);
+            result = new NodeActivityResult { Output = after };
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
         {
@@ -76,6 +100,8 @@ public sealed partial class GraphActivities
             result = new NodeActivityResult { Error = $"{e.GetType().Name}: {e.Message}", Retryable = graph.ShouldRetry(request.Node, e) };
         }
 
+        // Before the next transition's records, so a reader sees the reply before the question that follows it.
+        await sink.CompleteAsync(cancellationToken).ConfigureAwait(false);
         await recording.ConfigureAwait(false);
         var stored = request.LookAhead is null ? carried : null;
         if (request.LookAhead is { } state)
@@ -178,6 +204,13 @@ public sealed partial class GraphActivities
         foreach (var closed in record.Closed.IsDefault ? [] : record.Closed)
         {
             await _tasks.CloseAsync(record.Graph, closed, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Last: a live client that sees a prompt finds its task stored, so an answer to it is checked at once.
+        var live = LiveEntries.From(record);
+        if (live.Count > 0)
+        {
+            await _live.AppendAsync(record.RunId, live, cancellationToken).ConfigureAwait(false);
         }
     }
 

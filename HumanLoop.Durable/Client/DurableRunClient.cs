@@ -2,6 +2,7 @@ using System.Text.Json;
 using HumanLoop.Durable.Audit;
 using HumanLoop.Durable.Graphs;
 using HumanLoop.Durable.HumanTasks;
+using HumanLoop.Durable.Live;
 using HumanLoop.Durable.Orchestration;
 using HumanLoop.Durable.RunEvents;
 using HumanLoop.Durable.Serialization;
@@ -29,6 +30,7 @@ public sealed class DurableRunClient : IDurableRunClient
     private readonly AnswerAuditStore _audit;
     private readonly TimeProvider _time;
     private readonly TimeSpan _responseTimeout;
+    private readonly LiveLog? _live;
 
     /// <summary>Creates the client.</summary>
     /// <param name="client">The engine's client.</param>
@@ -38,8 +40,10 @@ public sealed class DurableRunClient : IDurableRunClient
     /// <param name="audit">Where answers refused without an event in the run's log are audited.</param>
     /// <param name="time">The clock polls wait on, and audit rows are dated by.</param>
     /// <param name="responseTimeout">How long <see cref="RespondAsync"/> waits for the run to apply an answer.</param>
-    public DurableRunClient(DurableTaskClient client, IGraphCatalog graphs, HumanTaskStore tasks, RunEventStore events, AnswerAuditStore audit, TimeProvider time, TimeSpan responseTimeout)
+    /// <param name="live">The live log, told when a run is terminated and cleared when it is purged; null when there is none.</param>
+    public DurableRunClient(DurableTaskClient client, IGraphCatalog graphs, HumanTaskStore tasks, RunEventStore events, AnswerAuditStore audit, TimeProvider time, TimeSpan responseTimeout, LiveLog? live = null)
     {
+        _live = live;
         _audit = audit;
         _client = client;
         _graphs = graphs;
@@ -225,6 +229,12 @@ public sealed class DurableRunClient : IDurableRunClient
             await _tasks.CloseAsync(task.Graph, new ClosedTask(request, null), cancellationToken).ConfigureAwait(false);
         }
 
+        // Nor does it record its end: live clients are told here.
+        if (_live is not null)
+        {
+            await _live.AppendAsync(runId, [LiveEntries.Terminated(_time.GetUtcNow(), reason)], cancellationToken).ConfigureAwait(false);
+        }
+
         return true;
     }
 
@@ -245,6 +255,11 @@ public sealed class DurableRunClient : IDurableRunClient
         var result = await _client.PurgeInstanceAsync(runId, cancellation: cancellationToken).ConfigureAwait(false);
         await _events.DeleteAsync(runId, cancellationToken).ConfigureAwait(false);
         await _audit.DeleteAsync(runId, cancellationToken).ConfigureAwait(false);
+        if (_live is not null)
+        {
+            await _live.DeleteAsync(runId, cancellationToken).ConfigureAwait(false);
+        }
+
         return result.PurgedInstanceCount > 0;
     }
 

@@ -2,6 +2,7 @@ using HumanLoop.Durable.Audit;
 using HumanLoop.Durable.DependencyInjection;
 using HumanLoop.Durable.Graphs;
 using HumanLoop.Durable.HumanTasks;
+using HumanLoop.Durable.Live;
 using HumanLoop.Durable.RunEvents;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,7 @@ public sealed class DurableRunClientFactory
     private readonly AnswerAuditStore _audit;
     private readonly TimeProvider _time;
     private readonly TimeSpan _responseTimeout;
+    private readonly LiveLog? _live;
 
     /// <summary>Creates the factory.</summary>
     /// <param name="graphs">The registered graphs.</param>
@@ -28,8 +30,10 @@ public sealed class DurableRunClientFactory
     /// <param name="audit">The audit of answers refused before they reach a run.</param>
     /// <param name="time">The clock.</param>
     /// <param name="options">The hub's options (the respond API's wait).</param>
-    public DurableRunClientFactory(IGraphCatalog graphs, HumanTaskStore tasks, RunEventStore events, AnswerAuditStore audit, TimeProvider time, IOptions<DurableHumanLoopOptions> options)
+    /// <param name="live">The live log, if the host has one.</param>
+    public DurableRunClientFactory(IGraphCatalog graphs, HumanTaskStore tasks, RunEventStore events, AnswerAuditStore audit, TimeProvider time, IOptions<DurableHumanLoopOptions> options, LiveLog? live = null)
     {
+        _live = live;
         ArgumentNullException.ThrowIfNull(options);
         _graphs = graphs;
         _tasks = tasks;
@@ -42,5 +46,5 @@ public sealed class DurableRunClientFactory
     /// <summary>Creates a run client over <paramref name="client"/>.</summary>
     /// <param name="client">The engine's client.</param>
     /// <returns>The run client.</returns>
-    public IDurableRunClient Create(DurableTaskClient client) => new DurableRunClient(client, _graphs, _tasks, _events, _audit, _time, _responseTimeout);
+    public IDurableRunClient Create(DurableTaskClient client) => new DurableRunClient(client, _graphs, _tasks, _events, _audit, _time, _responseTimeout, _live);
 }

@@ -9,11 +9,13 @@ using HumanLoop.Durable.Graphs;
 using HumanLoop.Durable.Hosting;
 using HumanLoop.Durable.HumanTasks;
 using HumanLoop.Durable.Links;
+using HumanLoop.Durable.Live;
 using HumanLoop.Durable.Notifications;
 using HumanLoop.Durable.RunEvents;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -60,12 +62,26 @@ public static class DurableHumanLoopServiceCollectionExtensions
         NotificationServices.Add(services);
         services.TryAddSingleton(sp => new AnswerAuditStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names));
         services.TryAddSingleton(sp => new IdempotencyStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names));
+        AddLive(services);
         services.TryAddSingleton<GraphActivities>();
         services.TryAddSingleton<DurableRunClientFactory>();
 
         // Before the self-hosted engine's service (added later by SelfHosted()), so its tables exist when it starts.
         services.AddHostedService<HumanLoopStoresInitializer>();
         return new DurableHumanLoopBuilder(services);
+    }
+
+    /// <summary>Registers the live log, this host's append signals and the feed that tails the log, with their options.</summary>
+    private static void AddLive(IServiceCollection services)
+    {
+        services.AddOptions<LiveOptions>()
+            .Configure<IServiceProvider>((o, sp) => sp.GetService<IConfiguration>()?.GetSection(LiveOptions.SectionName).Bind(o))
+            .ValidateDataAnnotations()
+            .Validate(o => o.MinPollInterval <= o.MaxPollInterval, "HumanLoop:Live:MinPollInterval must not exceed HumanLoop:Live:MaxPollInterval.")
+            .ValidateOnStart();
+        services.TryAddSingleton<LiveSignals>();
+        services.TryAddSingleton(sp => new LiveLog(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names, sp.GetRequiredService<LiveSignals>()));
+        services.TryAddSingleton<LiveFeed>();
     }
 
     /// <summary>Registers the action links, their stores and the shared Data Protection key ring.</summary>

@@ -83,6 +83,9 @@ public sealed record TaskHubNames
     /// <summary>Gets HumanLoop's table of callback outcomes kept per <c>Idempotency-Key</c>: <c>{Hub}Idempotency</c>.</summary>
     public string IdempotencyTable => HubName + "Idempotency";
 
+    /// <summary>Gets HumanLoop's live log (agent output and the run's events in one gapless sequence per run): <c>{Hub}Live</c>.</summary>
+    public string LiveTable => HubName + "Live";
+
     /// <summary>Gets the engine's queue of activity work items: <c>{hub}-workitems</c>.</summary>
     public string WorkItemQueue => Lower + "-workitems";
 
@@ -103,7 +106,7 @@ public sealed record TaskHubNames
         [.. Enumerable.Range(0, PartitionCount).Select(ControlQueue)];
 
     /// <summary>Gets every table of the hub: the engine's and HumanLoop's.</summary>
-    public IReadOnlyList<string> Tables => [InstancesTable, HistoryTable, HumanTasksTable, RunEventsTable, UsedLinksTable, NoticesTable, WebhookDeadLettersTable, AuditTable, IdempotencyTable];
+    public IReadOnlyList<string> Tables => [InstancesTable, HistoryTable, HumanTasksTable, RunEventsTable, UsedLinksTable, NoticesTable, WebhookDeadLettersTable, AuditTable, IdempotencyTable, LiveTable];
 
     /// <summary>Gets every queue of the hub: the engine's and HumanLoop's.</summary>
     public IReadOnlyList<string> Queues => [.. ControlQueues, WorkItemQueue, HumanTasksQueue];

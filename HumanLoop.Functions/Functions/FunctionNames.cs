@@ -24,6 +24,9 @@ internal static class FunctionNames
     /// <summary><c>POST api/runs/{instanceId}/requests/{requestId}/responses</c>: the callback API.</summary>
     public const string PostCallbackResponse = "PostCallbackResponse";
 
+    /// <summary><c>GET api/runs/{instanceId}/live</c>: the live channel as Server-Sent Events.</summary>
+    public const string LiveEvents = "LiveEvents";
+
     /// <summary><c>GET api/runs/{instanceId}/audit</c>.</summary>
     public const string GetRunAudit = "GetRunAudit";
 

@@ -27,6 +27,11 @@ internal sealed class GraphOrchestratorFunctions(IGraphCatalog graphs, IOptions<
     public Task<JsonElement?> RunArticleReviewAsync([OrchestrationTrigger] TaskOrchestrationContext context) =>
         RunGraphAsync(ArticleReviewGraph.Name, context);
 
+    /// <summary>The <c>support-chat</c> graph (live interaction: streamed replies, choices and text asked in the chat).</summary>
+    [Function(SupportChatGraph.Name)]
+    public Task<JsonElement?> RunSupportChatAsync([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        RunGraphAsync(SupportChatGraph.Name, context);
+
     private Task<JsonElement?> RunGraphAsync(string graph, TaskOrchestrationContext context)
     {
         var compiled = graphs.Find(graph) ?? throw new UnknownGraphException(graph);

@@ -1,5 +1,6 @@
 using HumanLoop.Durable.Configuration;
 using HumanLoop.Durable.DependencyInjection;
+using HumanLoop.Functions.Live;
 using Microsoft.Azure.Functions.Worker.Builder;
 
 namespace HumanLoop.Functions.Hosting;
@@ -88,6 +89,7 @@ internal static class FunctionsHost
             .ProtectLinkKeys(builder.Configuration)
             .AddSampleGraphs();
         builder.Services.AddHttpApiResults();
+        builder.Services.AddLiveChannel();
         builder.Services.AddSingleton(Api.CallbackOptions.From(builder.Configuration));
         return builder.Build();
     }

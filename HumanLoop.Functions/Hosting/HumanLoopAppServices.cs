@@ -7,7 +7,7 @@ namespace HumanLoop.Functions.Hosting;
 /// <summary>The registrations both launch modes share: the sample graphs and the HTTP API's JSON and problem details.</summary>
 internal static class HumanLoopAppServices
 {
-    /// <summary>Registers every sample graph on the hub, their default inputs for the start API, and the article sample's chat client.</summary>
+    /// <summary>Registers every sample graph on the hub, their default inputs for the start API, and the article and support-chat samples' chat clients.</summary>
     /// <param name="hub">The hub being configured.</param>
     /// <returns>The same builder.</returns>
     public static DurableHumanLoopBuilder AddSampleGraphs(this DurableHumanLoopBuilder hub)
@@ -18,6 +18,7 @@ internal static class HumanLoopAppServices
         }
 
         hub.Services.AddArticleChat();
+        hub.Services.AddSupportChat();
         hub.Services.AddSingleton(new GraphInputs(
             SampleGraphs.ByName.Values.ToDictionary(s => s.Graph.Name, s => s.DefaultInput, StringComparer.OrdinalIgnoreCase)));
         return hub;

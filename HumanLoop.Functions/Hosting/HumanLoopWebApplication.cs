@@ -7,6 +7,7 @@ using HumanLoop.Functions.Api;
 using HumanLoop.Functions.Http;
 using HumanLoop.Functions.Pages;
 using HumanLoop.Functions.Identity;
+using HumanLoop.Functions.Live;
 using Microsoft.AspNetCore.Hosting.Server;
 
 namespace HumanLoop.Functions.Hosting;
@@ -54,12 +55,14 @@ internal static partial class HumanLoopWebApplication
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LiveEndpointOptions>>().Value.KeepAliveInterval });
         app.MapOpenApi();
         app.MapOrchestratorsApi().RequireAuthorization(ApiKeyAuthentication.Scheme);
         app.MapInstancesApi().RequireAuthorization(ApiKeyAuthentication.Scheme);
         app.MapHumanRequestsApi().RequireAuthorization(CallerAuthentication.AnswerPolicy);
         app.MapCallbacksApi().RequireAuthorization(CallerAuthentication.AnswerPolicy);
         app.MapAuditApi().RequireAuthorization(ApiKeyAuthentication.Scheme);
+        app.MapLiveApi().RequireAuthorization(CallerAuthentication.AnswerPolicy);
         app.MapHumanLoopPages();
         if (apiKeys.Count == 0)
         {
@@ -151,6 +154,8 @@ internal static partial class HumanLoopWebApplication
         builder.Services.AddApiKeys(apiKeys);
         builder.Services.AddCallerAuthentication(builder.Configuration, apiKeys);
         builder.Services.AddCallbacks(builder.Configuration);
+        builder.Services.AddLiveChannel();
+        builder.Services.AddSingleton(new ChatStart(apiKeys.Count == 0));
         builder.Services.AddHttpApiResults();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>

@@ -42,6 +42,7 @@ internal static class HumanLoopPages
         routes.MapInboxPage();
         routes.MapDevelopmentSignIn();
         routes.MapOpenIdSignIn();
+        routes.MapChatPage();
         return routes;
     }
 }

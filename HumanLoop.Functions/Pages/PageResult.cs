@@ -7,7 +7,8 @@ namespace HumanLoop.Functions.Pages;
 /// <param name="status">The status code.</param>
 /// <param name="title">The page title (encoded).</param>
 /// <param name="body">The page's content.</param>
-internal sealed class PageResult(int status, string title, Html body) : IResult
+/// <param name="script">The path of the app's own script the page runs, if any (its policy is then <see cref="PageSecurity.ChatContentSecurityPolicy"/>).</param>
+internal sealed class PageResult(int status, string title, Html body, string? script = null) : IResult
 {
     /// <summary>The style sheet's path.</summary>
     public const string StyleSheetPath = "/assets/humanloop.css";
@@ -19,7 +20,7 @@ internal sealed class PageResult(int status, string title, Html body) : IResult
     {
         ArgumentNullException.ThrowIfNull(httpContext);
         var response = httpContext.Response;
-        PageSecurity.Apply(response);
+        PageSecurity.Apply(response, script is null ? PageSecurity.ContentSecurityPolicy : PageSecurity.ChatContentSecurityPolicy);
         response.StatusCode = status;
         response.ContentType = "text/html; charset=utf-8";
         var reviewer = Reviewer.From(httpContext.User);
@@ -33,7 +34,13 @@ internal sealed class PageResult(int status, string title, Html body) : IResult
             .Raw("</header><main>")
             .Element("h1", title)
             .Raw(body.ToString())
-            .Raw("</main></body></html>");
+            .Raw("</main>");
+        if (script is not null)
+        {
+            page.Raw("<script").Attribute("src", httpContext.Request.PathBase + script).Raw("></script>");
+        }
+
+        page.Raw("</body></html>");
         await response.Body.WriteAsync(Encoding.UTF8.GetBytes(page.ToString()), httpContext.RequestAborted);
     }
 }

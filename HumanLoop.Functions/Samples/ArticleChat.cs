@@ -26,12 +26,14 @@ internal static class ArticleChat
     }
 
     /// <summary>The client for the given <c>HumanLoop:Chat</c> section.</summary>
-    public static IChatClient Create(IConfiguration? section)
+    /// <param name="section">The section.</param>
+    /// <param name="offline">The client used when no endpoint is set; the default is the <see cref="OfflineArticleWriter"/>.</param>
+    public static IChatClient Create(IConfiguration? section, Func<IChatClient>? offline = null)
     {
         var endpoint = section?["Endpoint"];
         if (string.IsNullOrWhiteSpace(endpoint))
         {
-            return new OfflineArticleWriter();
+            return offline?.Invoke() ?? new OfflineArticleWriter();
         }
 
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))

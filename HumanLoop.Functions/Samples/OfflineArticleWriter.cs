@@ -67,7 +67,8 @@ internal sealed class OfflineArticleWriter : IChatClient
         return string.Join('\n', lines);
     }
 
-    private static string? Field(string request, string name)
+    /// <summary>The value of a <c>Name: value</c> line of a request, or null when it has none or it is empty.</summary>
+    internal static string? Field(string request, string name)
     {
         foreach (var line in request.Split('\n'))
         {

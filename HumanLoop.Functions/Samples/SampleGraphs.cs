@@ -21,12 +21,17 @@ internal static class SampleGraphs
     {
         var travel = TravelGraph.Build();
         var article = ArticleReviewGraph.Build();
+        var support = SupportChatGraph.Build();
         return new(StringComparer.OrdinalIgnoreCase)
         {
             [article.Name] = new SampleGraph(
                 article,
                 article.ToJson(new ArticleState()),
                 json => ArticleReviewGraph.Describe(article.FromJson(json))),
+            [support.Name] = new SampleGraph(
+                support,
+                support.ToJson(new SupportChatState()),
+                json => SupportChatGraph.Describe(support.FromJson(json))),
             [travel.Name] = new SampleGraph(
                 travel,
                 travel.ToJson(new TravelState()),

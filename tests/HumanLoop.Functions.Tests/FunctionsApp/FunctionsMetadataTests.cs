@@ -23,6 +23,7 @@ public sealed class FunctionsMetadataTests
         { FunctionNames.RespondToRequest, "post", "runs/{instanceId}/requests/{requestId}/respond" },
         { FunctionNames.PostCallbackResponse, "post", "runs/{instanceId}/requests/{requestId}/responses" },
         { FunctionNames.GetRunAudit, "get", "runs/{instanceId}/audit" },
+        { FunctionNames.LiveEvents, "get", "runs/{instanceId}/live" },
         { FunctionNames.GetRequestAudit, "get", "runs/{instanceId}/requests/{requestId}/audit" },
     };
 
@@ -46,7 +47,7 @@ public sealed class FunctionsMetadataTests
     {
         var orchestrators = Metadata.Value.Functions.Where(f => TriggerType(f) == "orchestrationTrigger").Select(f => f.GetProperty("name").GetString()!);
 
-        Assert.Equal([ArticleReviewGraph.Name, TravelGraph.Name], orchestrators.Order(StringComparer.Ordinal));
+        Assert.Equal([ArticleReviewGraph.Name, SupportChatGraph.Name, TravelGraph.Name], orchestrators.Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -1,0 +1,102 @@
+using System.Runtime.CompilerServices;
+using Azure;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace HumanLoop.Durable.Live;
+
+/// <summary>
+/// Follows a run's live log: every entry after a sequence number, in order, then each new one as it is appended, by
+/// this host (woken at once) or any other (found by polling with a back-off from <see cref="LiveOptions.MinPollInterval"/>
+/// to <see cref="LiveOptions.MaxPollInterval"/>). Storage is the only source, so what a reader sees does not depend on
+/// the host it is connected to, and resuming from the last sequence number seen gives exactly what was missed.
+/// </summary>
+public sealed partial class LiveFeed
+{
+    private const int PageSize = 500;
+
+    private readonly LiveLog _log;
+    private readonly LiveSignals _signals;
+    private readonly LiveOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<LiveFeed> _logger;
+
+    /// <summary>Creates the feed.</summary>
+    /// <param name="log">The live log.</param>
+    /// <param name="signals">This host's append signals.</param>
+    /// <param name="options">The poll intervals.</param>
+    /// <param name="time">The clock the polls wait on.</param>
+    /// <param name="logger">Where failed reads are logged.</param>
+    public LiveFeed(LiveLog log, LiveSignals signals, IOptions<LiveOptions> options, TimeProvider time, ILogger<LiveFeed> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _log = log;
+        _signals = signals;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The live log this feed reads.</summary>
+    public LiveLog Log => _log;
+
+    /// <summary>
+    /// The run's entries after <paramref name="afterSequence"/>, then each new one as it comes; the sequence ends after
+    /// the run's <see cref="LiveEntryType.End"/> entry. A storage read that fails is retried after the longest poll interval.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="afterSequence">The last sequence number the reader has; 0 from the start.</param>
+    /// <param name="cancellationToken">Stops following.</param>
+    public async IAsyncEnumerable<LiveEntry> FollowAsync(string runId, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var after = afterSequence;
+        var delay = _options.MinPollInterval;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            // Taken before the read: an append between the read and the wait still wakes this reader.
+            var appended = _signals.NextAsync(runId);
+            IReadOnlyList<LiveEntry> entries;
+            try
+            {
+                entries = await _log.ReadAsync(runId, after, PageSize, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RequestFailedException e)
+            {
+                LogReadFailed(_logger, e, runId);
+                entries = [];
+                delay = _options.MaxPollInterval;
+            }
+
+            foreach (var entry in entries)
+            {
+                after = entry.Sequence;
+                yield return entry;
+                if (entry.Type == LiveEntryType.End)
+                {
+                    yield break;
+                }
+            }
+
+            if (entries.Count > 0)
+            {
+                delay = _options.MinPollInterval;
+                continue;
+            }
+
+            await WaitAsync(appended, delay, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxPollInterval.Ticks));
+        }
+    }
+
+    private async Task WaitAsync(Task appended, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var poll = Task.Delay(delay, _time, stop.Token);
+        await Task.WhenAny(appended, poll).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    [LoggerMessage(EventId = 2401, Level = LogLevel.Warning, Message = "Run {RunId}: reading the live log failed; retrying")]
+    private static partial void LogReadFailed(ILogger logger, Exception exception, string runId);
+}

@@ -1,0 +1,157 @@
+using System.Text.Json;
+using HumanLoop.Durable.Live;
+using HumanLoop.Durable.TaskHub;
+using HumanLoop.Output;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace HumanLoop.Durable.Tests.Live;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class LiveLogTests(AzuriteFixture azurite)
+{
+    private static readonly DateTimeOffset T0 = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task AppendAsync_TwoHostsAtOnce_NumberEveryEntryOnceWithoutGapsAndKeepEachHostsOrder()
+    {
+        using var timeout = TestTimeout.Start(120);
+        var (a, runId, names) = await CreateAsync(timeout.Token);
+        var b = new LiveLog(azurite.CreateFactory().CreateTableServiceClient(), names, new LiveSignals());
+
+        // Two writers with their own head caches, as two hosts have: each appends 30 batches of 3.
+        await Task.WhenAll(WriteAsync(a, "a"), WriteAsync(b, "b"));
+
+        var entries = await a.ReadAsync(runId, 0, 1000, timeout.Token);
+        Assert.Equal(Enumerable.Range(1, 180).Select(i => (long)i), entries.Select(e => e.Sequence));
+        foreach (var host in new[] { "a", "b" })
+        {
+            Assert.Equal(Enumerable.Range(0, 90).Select(i => $"{host}{i}"), entries.Where(e => e.MessageId!.StartsWith(host, StringComparison.Ordinal)).Select(e => e.MessageId));
+        }
+
+        Assert.Equal(180, await b.GetLastSequenceAsync(runId, timeout.Token));
+        Assert.Equal(entries.Skip(100).Select(e => e.Sequence), (await b.ReadAsync(runId, 100, 1000, timeout.Token)).Select(e => e.Sequence));
+
+        async Task WriteAsync(LiveLog log, string host)
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                var batch = Enumerable.Range(i * 3, 3).Select(n => new LiveEntry { Type = LiveEntryType.Chunk, At = T0, MessageId = $"{host}{n}", Text = "x" }).ToList();
+                await log.AppendAsync(runId, batch, timeout.Token);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task AppendAsync_SameRunEventsAgain_AppendsNothing_ChangedContentIsAppendedAsACorrection()
+    {
+        using var timeout = TestTimeout.Start();
+        var (log, runId, names) = await CreateAsync(timeout.Token);
+        var prompt = new LiveEntry { Type = LiveEntryType.Prompt, At = T0, RequestId = "r:ask:1", Text = "Which?", EventSequence = 4, EventKind = "HumanInputRequested" };
+        var status = new LiveEntry { Type = LiveEntryType.Status, At = T0, Node = "ask", EventSequence = 3, EventKind = "NodeStarted" };
+
+        Assert.Equal(2, await log.AppendAsync(runId, [status, prompt], timeout.Token));
+        Assert.Equal(2, await log.AppendAsync(runId, [status, prompt], timeout.Token));
+        Assert.Equal(3, await new LiveLog(azurite.CreateFactory().CreateTableServiceClient(), names, new LiveSignals()).AppendAsync(runId, [status, prompt with { Text = "Which one?" }], timeout.Token));
+
+        var entries = await log.ReadAsync(runId, cancellationToken: timeout.Token);
+        Assert.Equal(["NodeStarted:", "HumanInputRequested:Which?", "HumanInputRequested:Which one?"], entries.Select(e => $"{e.EventKind}:{e.Text}"));
+    }
+
+    [Fact]
+    public async Task AppendAsync_LongTextAndData_ReadBackWhole()
+    {
+        using var timeout = TestTimeout.Start();
+        var (log, runId, _) = await CreateAsync(timeout.Token);
+        var text = string.Concat(Enumerable.Range(0, 70_000).Select(i => (char)('a' + (i % 26))));
+        var data = JsonDocument.Parse("""{"answer":"ok","emoji":"\ud83d\ude00"}""").RootElement.Clone();
+
+        await log.AppendAsync(runId, [new LiveEntry { Type = LiveEntryType.Message, At = T0, MessageId = "m", Text = text, Data = data }], timeout.Token);
+
+        var read = Assert.Single(await log.ReadAsync(runId, cancellationToken: timeout.Token));
+        Assert.Equal(text, read.Text);
+        Assert.Equal(data.GetRawText(), read.Data!.Value.GetRawText());
+    }
+
+    [Fact]
+    public async Task Feed_WakesOnSameHostAppend_AndFindsOtherHostsAppendByPolling_EndingAfterTheEnd()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var (log, runId, names) = await CreateAsync(timeout.Token);
+        var signals = new LiveSignals();
+        var here = new LiveLog(azurite.CreateFactory().CreateTableServiceClient(), names, signals);
+        var feed = new LiveFeed(here, signals, Options.Create(new LiveOptions { MinPollInterval = TimeSpan.FromMilliseconds(20), MaxPollInterval = TimeSpan.FromMilliseconds(200) }), TimeProvider.System, NullLogger<LiveFeed>.Instance);
+        await here.AppendAsync(runId, [Chunk("one")], timeout.Token);
+
+        var seen = new List<LiveEntry>();
+        var reading = Task.Run(
+            async () =>
+            {
+                await foreach (var entry in feed.FollowAsync(runId, 0, timeout.Token))
+                {
+                    seen.Add(entry);
+                }
+            },
+            timeout.Token);
+        await WaitAsync(() => seen.Count == 1);
+        await here.AppendAsync(runId, [Chunk("two")], timeout.Token);
+        await WaitAsync(() => seen.Count == 2);
+
+        // Another host's append: no signal here, found by the next poll.
+        await log.AppendAsync(runId, [Chunk("three"), new LiveEntry { Type = LiveEntryType.End, At = T0, EventKind = "Completed" }], timeout.Token);
+        await reading;
+
+        Assert.Equal(["one", "two", "three", null], seen.Select(e => e.Text));
+        Assert.Equal([1L, 2, 3, 4], seen.Select(e => e.Sequence));
+
+        async Task WaitAsync(Func<bool> condition)
+        {
+            while (!condition())
+            {
+                await Task.Delay(10, timeout.Token);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task OutputSink_StreamedTokens_AreBatchedIntoFewWrites_AfterTheCarriedEntries()
+    {
+        using var timeout = TestTimeout.Start();
+        var (log, runId, _) = await CreateAsync(timeout.Token);
+        var carried = new LiveEntry { Type = LiveEntryType.Accepted, At = T0, RequestId = "r:ask:1", EventSequence = 7, EventKind = "InputAccepted" };
+        var sink = new LiveOutputSink(log, runId, [carried], TimeProvider.System, TimeSpan.FromMilliseconds(200));
+        var output = new AgentOutput(sink, "reply", "n3");
+
+        var message = output.BeginMessage();
+        for (var i = 0; i < 50; i++)
+        {
+            await message.AppendAsync($"w{i} ", timeout.Token);
+        }
+
+        var text = await message.CompleteAsync(timeout.Token);
+        await sink.CompleteAsync(timeout.Token);
+
+        // The carried entry is stored again by the activity's records: appended once.
+        await log.AppendAsync(runId, [carried], timeout.Token);
+        var entries = await log.ReadAsync(runId, cancellationToken: timeout.Token);
+        Assert.Equal(LiveEntryType.Accepted, entries[0].Type);
+        Assert.Equal(LiveEntryType.Message, entries[^1].Type);
+        Assert.Equal(text, entries[^1].Text);
+        Assert.Equal("n3.1", entries[^1].MessageId);
+        var chunks = entries.Where(e => e.Type == LiveEntryType.Chunk).ToList();
+        Assert.Equal(text, string.Concat(chunks.Select(c => c.Text)));
+        Assert.InRange(chunks.Count, 1, 5);
+        Assert.Single(entries, e => e.Type == LiveEntryType.Accepted);
+    }
+
+    private static LiveEntry Chunk(string text) => new() { Type = LiveEntryType.Chunk, At = T0, MessageId = "m", Text = text };
+
+    private async Task<(LiveLog Log, string RunId, TaskHubNames Names)> CreateAsync(CancellationToken cancellationToken)
+    {
+        var hub = AzuriteFixture.UniqueName("Live");
+        var names = new TaskHubNames(hub);
+        var log = new LiveLog(azurite.CreateFactory().CreateTableServiceClient(), names, new LiveSignals());
+        await log.CreateIfNotExistsAsync(cancellationToken);
+        return (log, "run-" + Guid.NewGuid().ToString("N")[..8], names);
+    }
+}
