@@ -67,7 +67,8 @@ internal sealed class OfflineArticleWriter : IChatClient
         return string.Join('\n', lines);
     }
 
-    private static string? Field(string request, string name)
+    /// <summary>The value of the request line <c>name: value</c>, or null when it is missing or empty.</summary>
+    internal static string? Field(string request, string name)
     {
         foreach (var line in request.Split('\n'))
         {
