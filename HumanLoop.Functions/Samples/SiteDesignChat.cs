@@ -19,8 +19,7 @@ internal static class SiteDesignChat
     }
 
     /// <summary>The client for the given <c>HumanLoop:Chat</c> section.</summary>
-    public static IChatClient Create(IConfiguration? section) =>
-        string.IsNullOrWhiteSpace(section?["Endpoint"]) ? new OfflineDesigner() : ArticleChat.Create(section);
+    public static IChatClient Create(IConfiguration? section) => ArticleChat.Create(section, static () => new OfflineDesigner());
 
     /// <summary>The sample's client from a node's services: the keyed one, any <see cref="IChatClient"/>, or the offline designer.</summary>
     public static IChatClient Resolve(IServiceProvider? services) =>
