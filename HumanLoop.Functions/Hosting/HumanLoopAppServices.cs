@@ -19,6 +19,7 @@ internal static class HumanLoopAppServices
 
         hub.Services.AddArticleChat();
         hub.Services.AddSupportChat();
+        hub.Services.AddSiteDesignChat();
         hub.Services.AddSingleton(new GraphInputs(
             SampleGraphs.ByName.Values.ToDictionary(s => s.Graph.Name, s => s.DefaultInput, StringComparer.OrdinalIgnoreCase)));
         return hub;

@@ -22,6 +22,7 @@ internal static class SampleGraphs
         var travel = TravelGraph.Build();
         var article = ArticleReviewGraph.Build();
         var support = SupportChatGraph.Build();
+        var site = SiteDesignGraph.Build();
         return new(StringComparer.OrdinalIgnoreCase)
         {
             [article.Name] = new SampleGraph(
@@ -32,6 +33,10 @@ internal static class SampleGraphs
                 support,
                 support.ToJson(new SupportChatState()),
                 json => SupportChatGraph.Describe(support.FromJson(json))),
+            [site.Name] = new SampleGraph(
+                site,
+                site.ToJson(new SiteDesignState()),
+                json => SiteDesignGraph.Describe(site.FromJson(json))),
             [travel.Name] = new SampleGraph(
                 travel,
                 travel.ToJson(new TravelState()),
