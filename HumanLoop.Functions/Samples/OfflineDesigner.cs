@@ -1,67 +1,18 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
 namespace HumanLoop.Functions.Samples;
 
 /// <summary>
 /// An offline, deterministic <see cref="IChatClient"/> for the site-design sample: it answers the <c>Task:</c> of the
-/// last user message (themes, preview, asset) from its other lines, and streams the answer word by word with a small
-/// delay, so demos and tests see real streaming without a model.
+/// last user message (themes, preview, asset) from its other lines, streamed as <see cref="OfflineChatClient"/> streams.
 /// </summary>
-internal sealed class OfflineDesigner(TimeSpan? tokenDelay = null) : IChatClient
+internal sealed class OfflineDesigner(TimeSpan? tokenDelay = null, TimeProvider? time = null)
+    : OfflineChatClient(ModelId, tokenDelay, time)
 {
     /// <summary>The model id it reports.</summary>
     public const string ModelId = "humanloop-offline-designer";
 
-    /// <summary>The pause between streamed words unless another is given.</summary>
-    public static readonly TimeSpan DefaultTokenDelay = TimeSpan.FromMilliseconds(15);
-
-    private readonly TimeSpan _tokenDelay = tokenDelay ?? DefaultTokenDelay;
-
-    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, Write(messages))) { ModelId = ModelId, FinishReason = ChatFinishReason.Stop });
-    }
-
-    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-        IEnumerable<ChatMessage> messages,
-        ChatOptions? options = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var text = Write(messages);
-        var start = 0;
-        while (start < text.Length)
-        {
-            // One word with the spaces after it per update, as a model streams tokens.
-            var end = start;
-            while (end < text.Length && text[end] != ' ')
-            {
-                end++;
-            }
-
-            while (end < text.Length && text[end] == ' ')
-            {
-                end++;
-            }
-
-            if (_tokenDelay > TimeSpan.Zero)
-            {
-                await Task.Delay(_tokenDelay, cancellationToken).ConfigureAwait(false);
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return new ChatResponseUpdate(ChatRole.Assistant, text[start..end]) { ModelId = ModelId };
-            start = end;
-        }
-    }
-
-    public object? GetService(Type serviceType, object? serviceKey = null) =>
-        serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
-
-    public void Dispose()
-    {
-    }
+    protected override string Answer(IEnumerable<ChatMessage> messages) => Write(messages);
 
     /// <summary>The reply to a request.</summary>
     internal static string Write(IEnumerable<ChatMessage> messages)

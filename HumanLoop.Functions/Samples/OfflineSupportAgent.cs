@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
 namespace HumanLoop.Functions.Samples;
@@ -8,54 +7,13 @@ namespace HumanLoop.Functions.Samples;
 /// <c>Account:</c>, <c>Username:</c> and <c>Question:</c> lines of the last user message, and streams its reply a word
 /// at a time with a small delay, so tests and demos see real streaming without a model.
 /// </summary>
-internal sealed class OfflineSupportAgent : IChatClient
+internal sealed class OfflineSupportAgent(TimeSpan? tokenDelay = null, TimeProvider? time = null)
+    : OfflineChatClient(ModelId, tokenDelay, time)
 {
     /// <summary>The model id it reports.</summary>
     public const string ModelId = "humanloop-offline-support";
 
-    /// <summary>The pause before each streamed word by default.</summary>
-    public static readonly TimeSpan DefaultTokenDelay = TimeSpan.FromMilliseconds(15);
-
-    private readonly TimeSpan _tokenDelay;
-    private readonly TimeProvider _time;
-
-    /// <summary>Creates the agent.</summary>
-    /// <param name="tokenDelay">The pause before each streamed word; the default is <see cref="DefaultTokenDelay"/>.</param>
-    /// <param name="time">The clock the pauses wait on.</param>
-    public OfflineSupportAgent(TimeSpan? tokenDelay = null, TimeProvider? time = null)
-    {
-        _tokenDelay = tokenDelay ?? DefaultTokenDelay;
-        _time = time ?? TimeProvider.System;
-    }
-
-    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, Reply(messages))) { ModelId = ModelId, FinishReason = ChatFinishReason.Stop });
-    }
-
-    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-        IEnumerable<ChatMessage> messages,
-        ChatOptions? options = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        foreach (var token in Tokens(Reply(messages)))
-        {
-            if (_tokenDelay > TimeSpan.Zero)
-            {
-                await Task.Delay(_tokenDelay, _time, cancellationToken).ConfigureAwait(false);
-            }
-
-            yield return new ChatResponseUpdate(ChatRole.Assistant, token) { ModelId = ModelId };
-        }
-    }
-
-    public object? GetService(Type serviceType, object? serviceKey = null) =>
-        serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
-
-    public void Dispose()
-    {
-    }
+    protected override string Answer(IEnumerable<ChatMessage> messages) => Reply(messages);
 
     /// <summary>The reply to a request: a reset for an existing account, a sign-up for a new one, or an answer to a question.</summary>
     internal static string Reply(IEnumerable<ChatMessage> messages)
@@ -83,19 +41,5 @@ internal sealed class OfflineSupportAgent : IChatClient
         return account == "new"
             ? $"Welcome! I have reserved the username {user} for your new account. Check your inbox for a link to choose your password; it is valid for one hour."
             : $"Thanks. I have sent a password reset link to the email address on file for {user}. It is valid for one hour and works once.";
-    }
-
-    /// <summary>The reply in streamed pieces: each word with the space before it.</summary>
-    internal static IEnumerable<string> Tokens(string text)
-    {
-        var start = 0;
-        for (var i = 1; i <= text.Length; i++)
-        {
-            if (i == text.Length || text[i] == ' ')
-            {
-                yield return text[start..i];
-                start = i;
-            }
-        }
     }
 }

@@ -1,4 +1,3 @@
-using HumanLoop.Graphs;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -6,8 +5,7 @@ namespace HumanLoop.Functions.Samples;
 
 /// <summary>
 /// The chat client the site-design sample talks through: the OpenAI-compatible endpoint of <c>HumanLoop:Chat</c> when
-/// one is set (as for article-review), otherwise the offline <see cref="OfflineDesigner"/>; and how a node streams a
-/// reply into the run's live output.
+/// one is set (as for article-review), otherwise the offline <see cref="OfflineDesigner"/>; and its prompts.
 /// </summary>
 internal static class SiteDesignChat
 {
@@ -26,19 +24,6 @@ internal static class SiteDesignChat
         services?.GetKeyedService<IChatClient>(SiteDesignGraph.Name)
         ?? services?.GetService<IChatClient>()
         ?? new OfflineDesigner();
-
-    /// <summary>Streams the reply to <paramref name="messages"/> into the node's output, token by token; returns the whole text.</summary>
-    public static async Task<string> StreamAsync(IChatClient chat, IList<ChatMessage> messages, NodeContext context)
-    {
-        var message = context.Output.BeginMessage();
-        await foreach (var update in chat.GetStreamingResponseAsync(messages, cancellationToken: context.CancellationToken).ConfigureAwait(false))
-        {
-            await message.AppendAsync(update.Text, context.CancellationToken).ConfigureAwait(false);
-        }
-
-        var text = (await message.CompleteAsync(context.CancellationToken).ConfigureAwait(false)).Trim();
-        return text.Length > 0 ? text : throw new InvalidOperationException("The chat client returned an empty reply.");
-    }
 
     /// <summary>The whole reply to <paramref name="messages"/>, not streamed.</summary>
     public static async Task<string> CompleteAsync(IChatClient chat, IList<ChatMessage> messages, CancellationToken cancellationToken)

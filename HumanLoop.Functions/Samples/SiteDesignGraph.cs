@@ -207,7 +207,7 @@ internal static class SiteDesignGraph
     private static async Task<SiteDesignState> ProposeAsync(SiteDesignState state, NodeContext context)
     {
         var chat = SiteDesignChat.Resolve(context.Services);
-        await SiteDesignChat.StreamAsync(chat, SiteDesignChat.ProposeThemes(state.Brief, Themes), context).ConfigureAwait(false);
+        await ChatStreaming.StreamAsync(chat, SiteDesignChat.ProposeThemes(state.Brief, Themes), context).ConfigureAwait(false);
         return state;
     }
 
@@ -215,7 +215,7 @@ internal static class SiteDesignGraph
     {
         var chat = SiteDesignChat.Resolve(context.Services);
         var number = state.Previews + 1;
-        var text = await SiteDesignChat.StreamAsync(chat, SiteDesignChat.DescribePreview(state.Brief, state.Theme!, number, state.Feedback), context).ConfigureAwait(false);
+        var text = await ChatStreaming.StreamAsync(chat, SiteDesignChat.DescribePreview(state.Brief, state.Theme!, number, state.Feedback), context).ConfigureAwait(false);
         return state with { Preview = text, Previews = number };
     }
 

@@ -136,18 +136,7 @@ internal static class SupportChatGraph
             new(ChatRole.System, "You are a friendly password-reset assistant. Answer in two sentences at most."),
             new(ChatRole.User, request),
         ];
-        var message = context.Output.BeginMessage();
-        await foreach (var update in chat.GetStreamingResponseAsync(messages, cancellationToken: context.CancellationToken).ConfigureAwait(false))
-        {
-            await message.AppendAsync(update.Text, context.CancellationToken).ConfigureAwait(false);
-        }
-
-        var reply = (await message.CompleteAsync(context.CancellationToken).ConfigureAwait(false)).Trim();
-        if (reply.Length == 0)
-        {
-            throw new InvalidOperationException("The chat client returned an empty reply.");
-        }
-
+        var reply = await ChatStreaming.StreamAsync(chat, messages, context).ConfigureAwait(false);
         return state with { LastReply = reply, Replies = state.Replies + 1, Question = null };
     }
 
