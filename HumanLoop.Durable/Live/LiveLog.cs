@@ -123,10 +123,16 @@ public sealed class LiveLog
 
     private async Task<long> AppendBatchAsync(string runId, IReadOnlyList<LiveEntry> batch, CancellationToken cancellationToken)
     {
+        // First try without reading the markers: a new event's marker is added, so an event stored before makes the
+        // transaction fail (409) and the retry reads the markers and skips what is stored. The usual append is then one
+        // transaction (and one head read per run and host).
+        var readMarkers = false;
         for (var attempt = 1; ; attempt++)
         {
             var head = _heads.TryGetValue(runId, out var cached) ? cached : await ReadHeadAsync(runId, cancellationToken).ConfigureAwait(false);
-            var fresh = await WithoutStoredEventsAsync(runId, batch, cancellationToken).ConfigureAwait(false);
+            var fresh = readMarkers
+                ? await WithoutStoredEventsAsync(runId, batch, cancellationToken).ConfigureAwait(false)
+                : [.. batch.Select(e => (Entry: e, Hash: e.EventSequence is null ? null : Hash(e)))];
             if (fresh.Count == 0)
             {
                 return head.Sequence;
@@ -145,7 +151,7 @@ public sealed class LiveLog
                 if (entry.EventSequence is { } eventSequence)
                 {
                     actions.Add(new TableTransactionAction(
-                        TableTransactionActionType.UpsertReplace,
+                        readMarkers ? TableTransactionActionType.UpsertReplace : TableTransactionActionType.Add,
                         new TableEntity(runId, MarkerKey(eventSequence)) { ["Hash"] = hash, ["Entry"] = next }));
                 }
             }
@@ -159,8 +165,10 @@ public sealed class LiveLog
             }
             catch (TableTransactionFailedException e) when (e.Status is 409 or 412 && attempt < MaxAttempts)
             {
-                // Another writer (a node on another host, a record activity) appended first: read its head and retry.
+                // 412: another writer (a node on another host, a record activity) moved the head first. 409: a row
+                // exists, a head or entry another writer added, or the marker of an event stored before.
                 _heads.TryRemove(runId, out _);
+                readMarkers |= e.Status == 409 && fresh.Any(f => f.Entry.EventSequence is not null);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * attempt)), cancellationToken).ConfigureAwait(false);
             }
         }

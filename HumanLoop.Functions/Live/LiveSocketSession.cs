@@ -31,6 +31,7 @@ internal sealed partial class LiveSocketSession(
     private readonly SemaphoreSlim _sending = new(1, 1);
     private CancellationTokenSource? _following;
     private Task _feedTask = Task.CompletedTask;
+    private volatile Task _answering = Task.CompletedTask;
 
     /// <summary>Runs the session until either side closes it or the request is aborted.</summary>
     /// <param name="after">The sequence number the client asked to resume after.</param>
@@ -98,6 +99,8 @@ internal sealed partial class LiveSocketSession(
                 await SendAsync(LiveFrames.Entry(entry), cancellationToken);
                 if (entry.Type == LiveEntryType.End)
                 {
+                    // An answer still on its way gets its ack before the close (the run's end may be that answer's doing).
+                    await Task.WhenAny(_answering, Task.Delay(CloseWait, context.RequestServices.GetRequiredService<TimeProvider>(), cancellationToken));
                     await _sending.WaitAsync(cancellationToken);
                     try
                     {
@@ -225,7 +228,17 @@ internal sealed partial class LiveSocketSession(
         switch (type)
         {
             case "answer":
-                await AnswerAsync(root, cancellationToken);
+                var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _answering = answered.Task;
+                try
+                {
+                    await AnswerAsync(root, cancellationToken);
+                }
+                finally
+                {
+                    answered.TrySetResult();
+                }
+
                 break;
             case "resume":
                 await ResumeAsync(root, cancellationToken);
