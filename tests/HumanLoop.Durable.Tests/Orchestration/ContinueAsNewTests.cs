@@ -16,7 +16,7 @@ public sealed class ContinueAsNewTests(AzuriteFixture azurite)
     [Fact]
     public async Task Loop_FiveHundredTurnsThroughContinueAsNew_AppliesEveryAnswerInOrderWithBoundedHistory()
     {
-        using var timeout = TestTimeout.Start(150);
+        using var timeout = TestTimeout.Start(300);
         var ct = timeout.Token;
         await using var host = await EngineHost.StartAsync(azurite, [TestGraphs.Loop], o => o.ContinueAsNewAfter = 20, cancellationToken: ct);
         var client = host.Client;
