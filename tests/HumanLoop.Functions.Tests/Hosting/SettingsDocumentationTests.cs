@@ -9,7 +9,8 @@ public sealed class SettingsDocumentationTests
     public static TheoryData<string> AppSettingKeys =>
         new() { AppSettings.Storage, AppSettings.AzuriteAutoStart, AppSettings.MaxRequestBodyBytes, AppSettings.ApiKeys, AppSettings.BaseUrl, AppSettings.ContinuationTokenKey, AppSettings.HostJsonPath,
             AppSettings.AuthAuthority, AppSettings.AuthAudience, AppSettings.AuthIssuer, AppSettings.AuthSigningKeys, AppSettings.AuthRoleClaimType,
-            AppSettings.AuthRequireHttpsMetadata, AppSettings.CallbackPermitLimit, AppSettings.CallbackWindow, AppSettings.CallbackIdempotencyWindow };
+            AppSettings.AuthRequireHttpsMetadata, AppSettings.CallbackPermitLimit, AppSettings.CallbackWindow, AppSettings.CallbackIdempotencyWindow,
+            AppSettings.HttpsRedirection, AppSettings.HstsEnabled, AppSettings.HstsMaxAge, AppSettings.HstsIncludeSubDomains, AppSettings.HstsPreload, AppSettings.SecureCookies };
 
     [Theory]
     [MemberData(nameof(AppSettingKeys))]
