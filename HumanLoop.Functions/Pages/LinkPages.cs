@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using HumanLoop.Durable.Audit;
 using HumanLoop.Durable.Client;
 using HumanLoop.Durable.HumanTasks;
 using HumanLoop.Durable.Links;
@@ -220,7 +221,7 @@ internal static class LinkPages
 }
 
 /// <summary>Shows and commits link pages; one instance per app.</summary>
-internal sealed class LinkDesk(LinkGate gate, UsedLinkStore usedLinks, IDurableRunClient runs, IAntiforgery antiforgery, TimeProvider time)
+internal sealed class LinkDesk(LinkGate gate, UsedLinkStore usedLinks, IDurableRunClient runs, AnswerAuditStore audit, IAntiforgery antiforgery, TimeProvider time)
 {
     public async Task<IResult> ShowAsync(string token, bool review, HttpContext context)
     {
@@ -241,7 +242,15 @@ internal sealed class LinkDesk(LinkGate gate, UsedLinkStore usedLinks, IDurableR
         var (link, task, refusal) = await gate.CheckAsync(token, review, cancellationToken);
         if (refusal is not null || link is null || task is null)
         {
-            return LinkPages.Refused(refusal ?? LinkRefusal.Invalid("The link could not be read."));
+            refusal ??= LinkRefusal.Invalid("The link could not be read.");
+            if (link is not null)
+            {
+                // An answer posted through a link that no longer answers (another channel won, it was used, it expired):
+                // refused before it reached the run, so audited here, on the link's channel.
+                await AuditRefusalAsync(link, refusal);
+            }
+
+            return LinkPages.Refused(refusal);
         }
 
         if (!context.Request.HasFormContentType)
@@ -286,9 +295,11 @@ internal sealed class LinkDesk(LinkGate gate, UsedLinkStore usedLinks, IDurableR
         var respondent = await DevelopmentSignIn.AuthenticateAsync(context) is { } reviewer && reviewer.IsAssignee(task.Assignees) ? reviewer.Respondent : link.Assignee;
         if (await usedLinks.TryClaimAsync(link!, time.GetUtcNow(), cancellationToken) is { } holder)
         {
-            return LinkPages.Refused(holder.Completed
+            var inUse = holder.Completed
                 ? LinkRefusal.Conflict("This link was already used", "Each link records one decision, and this one has.", holder)
-                : LinkRefusal.Conflict("This link is being used", "An answer from this link is being applied right now. Reload this page in a moment to see it."));
+                : LinkRefusal.Conflict("This link is being used", "An answer from this link is being applied right now. Reload this page in a moment to see it.", holder);
+            await AuditRefusalAsync(link, inUse);
+            return LinkPages.Refused(inUse);
         }
 
         ResponseOutcome outcome;
@@ -331,7 +342,28 @@ internal sealed class LinkDesk(LinkGate gate, UsedLinkStore usedLinks, IDurableR
             : LinkPages.Confirm(context, antiforgery, task!, action!, form, error, status);
     }
 
+    private Task AuditRefusalAsync(LinkToken link, LinkRefusal refusal) => audit.AppendAsync(
+        new AnswerAuditEntry
+        {
+            RunId = link.RunId,
+            RequestId = link.RequestId,
+            Respondent = link.Assignee,
+            Channel = LinkPages.Channel,
+            At = time.GetUtcNow(),
+            Outcome = refusal.Status switch
+            {
+                StatusCodes.Status409Conflict when refusal.Used is not null => nameof(ResponseStatus.Duplicate),
+                StatusCodes.Status409Conflict => nameof(ResponseStatus.AlreadyAnswered),
+                StatusCodes.Status403Forbidden => AnswerAuditEntry.Forbidden,
+                StatusCodes.Status410Gone => nameof(ResponseStatus.Expired),
+                _ => nameof(ResponseStatus.Rejected),
+            },
+            Reason = $"{refusal.Title}: {refusal.Message}",
+            Source = AnswerAuditEntry.ApiSource,
+        },
+        CancellationToken.None);
+
     private static HumanTaskRecord Answered(HumanTaskRecord task, HumanRequest? request) => request is null
         ? task
-        : task with { Status = request.Status, Answer = request.Answer, Respondent = request.Respondent, ClosedAt = request.ClosedAt };
+        : task with { Status = request.Status, Answer = request.Answer, Respondent = request.Respondent, AnsweredVia = request.AnsweredVia ?? task.AnsweredVia, ClosedAt = request.ClosedAt };
 }
