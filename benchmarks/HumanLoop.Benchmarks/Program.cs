@@ -5,11 +5,12 @@ return args.FirstOrDefault() switch
     "inproc" => await InProcBenchmark.RunAsync(args),
     "durable" => await DurableBenchmark.RunAsync(args),
     "waiting" => await WaitingBenchmark.RunAsync(args),
+    "callbacks" => await CallbacksBenchmark.RunAsync(args),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("Usage: dotnet run -c Release --project benchmarks/HumanLoop.Benchmarks -- <inproc|durable|waiting> [runs]");
+    Console.Error.WriteLine("Usage: dotnet run -c Release --project benchmarks/HumanLoop.Benchmarks -- <inproc|durable|waiting|callbacks> [runs]");
     return 64;
 }
