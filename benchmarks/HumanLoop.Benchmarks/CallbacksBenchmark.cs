@@ -35,32 +35,13 @@ public static class CallbacksBenchmark
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> DraftReturned = new(StringComparer.Ordinal);
 
-    private static CompiledGraph<Article> Graph { get; } = new StateGraph<Article>("callback-review", ArticleJson.Default.Article)
-        .AddNode("draft", (s, ctx) =>
-        {
-            // The run reaches its review step as this returns: the request opens (and its email goes out) from here.
-            DraftReturned[ctx.RunId] = TimeProvider.System.GetUtcNow();
-            return Task.FromResult(s with { Draft = $"A short article about {s.Topic}." });
-        })
-        .AddHumanNode("review", new ApprovalStep<Article>
-        {
-            // The topic is the run id, so each email is matched to its task by its subject.
-            Prompt = s => $"Approve {s.Topic}?",
-            Assignees = [Assignee.User(Reviewer)],
-            Timeout = new TimeoutPolicy { After = TimeSpan.FromDays(1), OnTimeout = TimeoutAction.TakeDefault },
-            Default = new ApprovalDecision(false, "no answer in time"),
-            Apply = (s, a) => s with { Approved = a.Value.Approved, Reviewer = a.Respondent },
-        })
-        .AddNode("publish", (s, ctx) =>
-        {
-            LatencyProbe.NextNodeStarted(ctx.RunId);
-            return Task.FromResult(s with { Published = true });
-        })
-        .SetEntryPoint("draft")
-        .AddEdge("draft", "review")
-        .AddConditionalEdges("review", s => s.Approved == true ? "publish" : HumanLoop.Graphs.Graph.End)
-        .AddEdge("publish", HumanLoop.Graphs.Graph.End)
-        .Compile();
+    // The topic is the run id, so each email is matched to its task by its subject.
+    private static CompiledGraph<Article> Graph { get; } = ReviewWorkflow.Build("callback-review", Assignee.User(Reviewer), s => $"Approve {s.Topic}?", (s, ctx) =>
+    {
+        // The run reaches its review step as this returns: the request opens (and its email goes out) from here.
+        DraftReturned[ctx.RunId] = TimeProvider.System.GetUtcNow();
+        return Task.FromResult(s with { Draft = $"A short article about {s.Topic}." });
+    });
 
     /// <summary>Runs the benchmark: <c>callbacks [tasks=200] [concurrency=8]</c>; the last line printed is one JSON object.</summary>
     public static async Task<int> RunAsync(string[] args)
