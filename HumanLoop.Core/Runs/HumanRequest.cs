@@ -80,6 +80,9 @@ public sealed record HumanRequest
     /// <summary>Who gave the accepted answer.</summary>
     public string? Respondent { get; init; }
 
+    /// <summary>The channel the accepted answer came through (such as <c>email</c>, <c>http</c>, <c>callback</c>), when it named one.</summary>
+    public string? AnsweredVia { get; init; }
+
     /// <summary>The last validation message, while open; or how it closed.</summary>
     public string? LastError { get; init; }
 }

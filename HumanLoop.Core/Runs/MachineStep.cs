@@ -444,7 +444,7 @@ internal sealed class MachineStep
 
     private void Accept(HumanRequest request, RunToken token, IHumanNode human, JsonElement answer, string respondent, HumanResponse? cause)
     {
-        CloseRequest(request, HumanRequestStatus.Accepted, answer, respondent);
+        CloseRequest(request, HumanRequestStatus.Accepted, answer, respondent, cause?.Channel);
         CancelDeadline(token);
         Input(RunEventKind.InputAccepted, request, cause, respondent, null, answer);
         var state = human.Apply(token.State, answer, respondent, _now);
@@ -493,9 +493,9 @@ internal sealed class MachineStep
         }
     }
 
-    private void CloseRequest(HumanRequest request, HumanRequestStatus status, JsonElement? answer, string? respondent)
+    private void CloseRequest(HumanRequest request, HumanRequestStatus status, JsonElement? answer, string? respondent, string? via = null)
     {
-        ReplaceRequest(request with { Status = status, ClosedAt = _now, Answer = answer, Respondent = respondent });
+        ReplaceRequest(request with { Status = status, ClosedAt = _now, Answer = answer, Respondent = respondent, AnsweredVia = via });
         foreach (var timer in _timers.Where(t => t.RequestId == request.Id).ToList())
         {
             CancelTimer(timer);
@@ -506,11 +506,13 @@ internal sealed class MachineStep
 
     private ResponseOutcome Refusal(HumanRequest request) => request.Status switch
     {
-        HumanRequestStatus.Accepted => new(ResponseStatus.AlreadyAnswered, $"Request '{request.Id}' was already answered by {request.Respondent} at {request.ClosedAt:O}.", request),
+        HumanRequestStatus.Accepted => new(ResponseStatus.AlreadyAnswered, $"Request '{request.Id}' was already answered by {request.Respondent}{Via(request.AnsweredVia)} at {request.ClosedAt:O}.", request),
         HumanRequestStatus.Escalated => new(ResponseStatus.Expired, $"Request '{request.Id}' was escalated to other assignees at {request.ClosedAt:O}; {Successor(request)}.", request),
         HumanRequestStatus.TimedOut => new(ResponseStatus.Expired, $"Request '{request.Id}' timed out at {request.ClosedAt:O}.", request),
         _ => new(ResponseStatus.Expired, $"Request '{request.Id}' was cancelled at {request.ClosedAt:O} when the run ended.", request),
     };
+
+    private static string Via(string? channel) => string.IsNullOrEmpty(channel) ? string.Empty : $" via {channel}";
 
     private string Successor(HumanRequest request) =>
         _requests.Find(r => r.TokenId == request.TokenId && r.Node == request.Node && r.EscalationLevel == request.EscalationLevel + 1) is { } next

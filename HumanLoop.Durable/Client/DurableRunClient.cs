@@ -324,7 +324,7 @@ public sealed class DurableRunClient : IDurableRunClient
         static ResponseOutcome? Closed(HumanTaskRecord task) => task.Status switch
         {
             HumanRequestStatus.Open => null,
-            HumanRequestStatus.Accepted => new ResponseOutcome(ResponseStatus.AlreadyAnswered, $"Request '{task.RequestId}' was already answered by {task.Respondent ?? "someone"}.", task.ToRequest()),
+            HumanRequestStatus.Accepted => new ResponseOutcome(ResponseStatus.AlreadyAnswered, $"Request '{task.RequestId}' was already answered by {task.Respondent ?? "someone"}{(task.AnsweredVia is { } via ? " via " + via : string.Empty)}.", task.ToRequest()),
             _ => new ResponseOutcome(ResponseStatus.Expired, $"Request '{task.RequestId}' is no longer open ({task.Status}).", task.ToRequest()),
         };
     }
@@ -346,7 +346,11 @@ public sealed class DurableRunClient : IDurableRunClient
 
                 if (instance.IsCompleted)
                 {
-                    return new ResponseOutcome(ResponseStatus.RunFinished, $"Run '{runId}' finished ({ToRunStatus(instance.RuntimeStatus)}) before it applied the answer.", null);
+                    // Another answer won the request and the run ended on it before it read this one: say who won (409).
+                    var target = task?.RequestId ?? open?.Id;
+                    return target is not null && await RefuseAsync(instance, target, cancellationToken).ConfigureAwait(false) is { Status: ResponseStatus.AlreadyAnswered } answered
+                        ? answered
+                        : new ResponseOutcome(ResponseStatus.RunFinished, $"Run '{runId}' finished ({ToRunStatus(instance.RuntimeStatus)}) before it applied the answer.", null);
                 }
             }
 
@@ -380,6 +384,8 @@ public sealed class DurableRunClient : IDurableRunClient
                     Status = outcome.RequestStatus ?? request.Status,
                     Answer = outcome.Answer ?? request.Answer,
                     Respondent = outcome.Respondent ?? request.Respondent,
+                    AnsweredVia = outcome.AnsweredVia ?? request.AnsweredVia,
+                    ClosedAt = outcome.ClosedAt ?? request.ClosedAt,
                     Attempts = Math.Max(outcome.Attempts, request.Attempts),
                 };
             }

@@ -103,7 +103,7 @@ public sealed record HumanTaskRecord
             ClosedAt = request.ClosedAt,
             Answer = request.Answer,
             Respondent = request.Respondent,
-            AnsweredVia = channel,
+            AnsweredVia = channel ?? request.AnsweredVia,
             LastError = request.LastError,
         };
     }
@@ -128,6 +128,7 @@ public sealed record HumanTaskRecord
         ClosedAt = ClosedAt,
         Answer = Answer,
         Respondent = Respondent,
+        AnsweredVia = AnsweredVia,
         LastError = LastError,
     };
 }

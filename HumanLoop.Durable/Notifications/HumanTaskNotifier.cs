@@ -10,9 +10,10 @@ namespace HumanLoop.Durable.Notifications;
 
 /// <summary>
 /// Sends the notices of a recorded transition: a task opened (<see cref="NoticeKinds.Opened"/>), escalated to new
-/// assignees (<see cref="NoticeKinds.Escalated"/>), or a reminder came due (<see cref="NoticeKinds.Reminder"/>); by
-/// email when the step allows <see cref="HumanChannel.Email"/> and SMTP is configured, and to the registered webhooks
-/// when it allows <see cref="HumanChannel.Callback"/> (the <c>{hub}-human-tasks</c> queue notice is the task store's).
+/// assignees (<see cref="NoticeKinds.Escalated"/>), a reminder came due (<see cref="NoticeKinds.Reminder"/>), or it
+/// closed (<see cref="NoticeKinds.Closed"/>, webhooks only); by email when the step allows
+/// <see cref="HumanChannel.Email"/> and SMTP is configured, and to the registered webhooks when it allows
+/// <see cref="HumanChannel.Callback"/> (the <c>{hub}-human-tasks</c> queue notice is the task store's).
 /// </summary>
 /// <remarks>
 /// Called by the record activity after it stored the transition. Each (task, notice, channel) is marked sending
@@ -90,13 +91,24 @@ public sealed partial class HumanTaskNotifier
             notices.Add(new TaskNotice(task, NoticeKinds.Reminder, ReminderNumber(reminder)));
         }
 
+        // Withdrawals: each task that closed here (answered on some channel, timed out, cancelled, escalated away) and
+        // was announced before, that is, not opened by this very transition.
+        var openedHere = (record.Opened.IsDefault ? [] : record.Opened).Select(o => o.Request.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var closedTask in record.Closed.IsDefault ? [] : record.Closed)
+        {
+            if (!openedHere.Contains(closedTask.Request.Id))
+            {
+                notices.Add(new TaskNotice(HumanTaskRecord.From(record.Graph, closedTask.Request, closedTask.Channel), NoticeKinds.Closed));
+            }
+        }
+
         return notices;
     }
 
     private async Task SendAsync(TaskNotice notice, List<Exception> failures, CancellationToken cancellationToken)
     {
         var task = notice.Task;
-        if (task.Channel.HasFlag(HumanChannel.Email) && _email.IsEnabled && _email.RecipientsOf(notice) is { Count: > 0 } recipients)
+        if (notice.Kind != NoticeKinds.Closed && task.Channel.HasFlag(HumanChannel.Email) && _email.IsEnabled && _email.RecipientsOf(notice) is { Count: > 0 } recipients)
         {
             var detail = string.Join(", ", recipients.Select(r => r.Email));
             await OnceAsync(notice, "email", detail, failures, async () =>

@@ -11,4 +11,11 @@ public static class NoticeKinds
 
     /// <summary>A task passed to the next assignees of its escalation chain (the new task's notice).</summary>
     public const string Escalated = "escalated";
+
+    /// <summary>
+    /// A task closed: answered (on any channel: the task says by whom and via which), timed out, cancelled, or escalated
+    /// away from its assignees. Receivers withdraw it. Sent to webhooks only; email is not sent for it (a link followed
+    /// afterwards shows the recorded decision).
+    /// </summary>
+    public const string Closed = "closed";
 }

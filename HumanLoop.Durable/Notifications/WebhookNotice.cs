@@ -7,7 +7,7 @@ namespace HumanLoop.Durable.Notifications;
 /// every repeat of a notice, so a receiver that has seen it ignores it.
 /// </summary>
 /// <param name="Id">The delivery id: <c>{requestId}/{kind}</c> (reminders: <c>reminder-N</c>).</param>
-/// <param name="Type">The kind: <c>opened</c>, <c>reminder</c> or <c>escalated</c>.</param>
+/// <param name="Type">The kind: <c>opened</c>, <c>reminder</c>, <c>escalated</c> or <c>closed</c>.</param>
 /// <param name="RunId">The run.</param>
 /// <param name="RequestId">The task's request id.</param>
 /// <param name="Reminder">Which reminder (1, 2, ...), for reminders.</param>

@@ -37,10 +37,10 @@ public sealed class WebhookOptions
                 problems.Add($"HumanLoop:Webhooks:{name}: InitialDelay and Timeout must be positive and MaxDelay at least InitialDelay.");
             }
 
-            var unknown = hook.Events.Where(e => e is not (NoticeKinds.Opened or NoticeKinds.Reminder or NoticeKinds.Escalated)).ToList();
+            var unknown = hook.Events.Where(e => e is not (NoticeKinds.Opened or NoticeKinds.Reminder or NoticeKinds.Escalated or NoticeKinds.Closed)).ToList();
             if (unknown.Count > 0)
             {
-                problems.Add($"HumanLoop:Webhooks:{name}:Events has unknown kinds ({string.Join(", ", unknown)}); use opened, reminder, escalated.");
+                problems.Add($"HumanLoop:Webhooks:{name}:Events has unknown kinds ({string.Join(", ", unknown)}); use opened, reminder, escalated, closed.");
             }
         }
 

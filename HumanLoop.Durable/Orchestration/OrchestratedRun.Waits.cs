@@ -84,6 +84,8 @@ internal sealed partial class OrchestratedRun
             RequestStatus = outcome.Request?.Status,
             Answer = outcome.Request?.Answer,
             Respondent = outcome.Request?.Respondent,
+            AnsweredVia = outcome.Request?.AnsweredVia,
+            ClosedAt = outcome.Request?.ClosedAt,
             Attempts = outcome.Request?.Attempts ?? 0,
         };
         var kept = _outcomes.RemoveAll(o => o.MessageId == messageId).Add(summary);

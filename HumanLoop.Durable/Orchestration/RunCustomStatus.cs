@@ -77,6 +77,12 @@ public sealed record ResponseOutcomeSummary(string MessageId, ResponseStatus Sta
     /// <summary>Who gave the accepted answer.</summary>
     public string? Respondent { get; init; }
 
+    /// <summary>The channel the accepted answer came through, when it named one.</summary>
+    public string? AnsweredVia { get; init; }
+
+    /// <summary>When the request closed (when the accepted answer was applied).</summary>
+    public DateTimeOffset? ClosedAt { get; init; }
+
     /// <summary>The request's invalid answers so far.</summary>
     public int Attempts { get; init; }
 }

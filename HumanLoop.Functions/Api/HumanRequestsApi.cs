@@ -179,6 +179,7 @@ internal static class HumanRequestsApi
             case ResponseStatus.AlreadyAnswered:
                 extensions["answer"] = outcome.Request?.Answer;
                 extensions["respondent"] = outcome.Request?.Respondent;
+                extensions["answeredVia"] = outcome.Request?.AnsweredVia;
                 return ApiProblems.Create(StatusCodes.Status409Conflict, "Already answered", outcome.Message ?? $"Request '{requestId}' was already answered.", extensions);
             case ResponseStatus.Expired:
                 return ApiProblems.Create(StatusCodes.Status410Gone, "Request expired", outcome.Message ?? $"Request '{requestId}' is no longer open.", extensions);

@@ -81,6 +81,24 @@ internal static class AppSettings
     /// <summary>Certificate files older keys were encrypted with (comma-separated), kept to read them after a replacement.</summary>
     public const string LinkPreviousKeyCertificatePaths = "HumanLoop:Links:PreviousKeyCertificatePaths";
 
+    /// <summary>Whether plain http requests are redirected to the app's https address (default false; needs an https address).</summary>
+    public const string HttpsRedirection = "HumanLoop:Http:HttpsRedirection";
+
+    /// <summary>Whether HTTPS responses carry Strict-Transport-Security (default false; needs an https address).</summary>
+    public const string HstsEnabled = "HumanLoop:Http:Hsts:Enabled";
+
+    /// <summary>The HSTS max-age (default 365 days).</summary>
+    public const string HstsMaxAge = "HumanLoop:Http:Hsts:MaxAge";
+
+    /// <summary>Whether HSTS covers subdomains (default false).</summary>
+    public const string HstsIncludeSubDomains = "HumanLoop:Http:Hsts:IncludeSubDomains";
+
+    /// <summary>Whether HSTS asks browsers to preload it (default false).</summary>
+    public const string HstsPreload = "HumanLoop:Http:Hsts:Preload";
+
+    /// <summary>Whether every cookie is marked Secure (default: when the app listens on an https address; true behind a proxy that ends TLS).</summary>
+    public const string SecureCookies = "HumanLoop:Http:SecureCookies";
+
     /// <summary>An explicit path to host.json; by default it is looked for from the current directory up, then next to the app.</summary>
     public const string HostJsonPath = "HumanLoop:HostJsonPath";
 

@@ -14,7 +14,7 @@ namespace HumanLoop.Functions.Hosting;
 
 /// <summary>
 /// Builds the HumanLoop web host: configuration from host.json, local.settings.json, the environment and the command
-/// line; Kestrel on port 7071 unless URLs are given; the task hub on Azure Storage (Azurite started when needed);
+/// line; Kestrel on port 7071 unless URLs are given (https when a certificate is configured); the task hub on Azure Storage (Azurite started when needed);
 /// the Durable Functions-style HTTP API with problem details and an OpenAPI document.
 /// </summary>
 internal static partial class HumanLoopWebApplication
@@ -41,7 +41,8 @@ internal static partial class HumanLoopWebApplication
         var hostSettings = HostSettingsLoader.Load(hostJsonPath, builder.Configuration);
         builder.Services.AddSingleton(hostSettings);
 
-        ConfigureKestrel(builder, hostSettings);
+        var servesHttps = ConfigureKestrel(builder, hostSettings);
+        builder.Services.AddTransportSecurity(TransportSecurity.Read(builder.Configuration, servesHttps));
         var storage = ConfigureStorage(builder, hostSettings);
         ConfigureTaskHub(builder, hostSettings, storage);
         var apiKeys = ApiKeyAuthentication.ParseKeys(builder.Configuration[AppSettings.ApiKeys]);
@@ -52,6 +53,7 @@ internal static partial class HumanLoopWebApplication
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseTransportSecurity();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
@@ -72,17 +74,32 @@ internal static partial class HumanLoopWebApplication
         return app;
     }
 
-    private static void ConfigureKestrel(WebApplicationBuilder builder, HostJsonSettings hostSettings)
+    /// <returns>Whether the app listens on at least one https address.</returns>
+    private static bool ConfigureKestrel(WebApplicationBuilder builder, HostJsonSettings hostSettings)
     {
         var configuration = builder.Configuration;
-        var hasUrls = !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.ServerUrlsKey])
+
+        // A missing certificate file or a wrong password stops start-up here, with the setting's name.
+        CertificateSettings.Validate(configuration, builder.Environment.ContentRootPath);
+        var urls = configuration[WebHostDefaults.ServerUrlsKey];
+        var endpoints = configuration.GetSection("Kestrel:Endpoints").GetChildren().ToList();
+        var hasUrls = !string.IsNullOrWhiteSpace(urls)
             || !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.HttpPortsKey])
             || !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.HttpsPortsKey])
-            || configuration.GetSection("Kestrel:Endpoints").Exists();
-        if (!hasUrls)
+            || endpoints.Count > 0;
+        bool servesHttps;
+        if (hasUrls)
         {
-            // The Functions host's local port by default (host.json extensions.humanLoop.port).
-            builder.WebHost.UseUrls($"http://localhost:{hostSettings.HumanLoop.Port}");
+            servesHttps = (urls?.Contains("https://", StringComparison.OrdinalIgnoreCase) ?? false)
+                || !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.HttpsPortsKey])
+                || endpoints.Any(e => e["Url"]?.TrimStart().StartsWith("https://", StringComparison.OrdinalIgnoreCase) ?? false);
+        }
+        else
+        {
+            // The Functions host's local port by default (host.json extensions.humanLoop.port), over TLS when a certificate
+            // is configured (as `func start --useHttps --cert` serves it).
+            servesHttps = CertificateSettings.HasDefaultCertificate(configuration);
+            builder.WebHost.UseUrls($"{(servesHttps ? "https" : "http")}://localhost:{hostSettings.HumanLoop.Port}");
         }
 
         var maxBody = configuration.GetValue(AppSettings.MaxRequestBodyBytes, AppSettings.DefaultMaxRequestBodyBytes);
@@ -92,6 +109,7 @@ internal static partial class HumanLoopWebApplication
         }
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBody);
+        return servesHttps;
     }
 
     private static StorageAccountFactory ConfigureStorage(WebApplicationBuilder builder, HostJsonSettings hostSettings)

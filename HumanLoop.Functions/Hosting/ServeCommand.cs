@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using HumanLoop.Durable.Azurite;
 using HumanLoop.Durable.Configuration;
 
@@ -34,7 +35,16 @@ internal static class ServeCommand
         {
             try
             {
-                await app.RunAsync(cancellationToken);
+                await app.StartAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or CryptographicException)
+            {
+                // Kestrel's own refusals at start, such as an https address with no certificate to serve it.
+                var hint = ex.Message.Contains("HTTPS", StringComparison.Ordinal)
+                    ? " Configure a certificate (Kestrel:Certificates:Default:Path, see docs/transport.md), or create the development one with 'dotnet dev-certs https'."
+                    : string.Empty;
+                await Console.Error.WriteLineAsync($"Could not start: {ex.Message}{hint}");
+                return ConfigError;
             }
             catch (AzuriteStartException ex)
             {
@@ -50,7 +60,11 @@ internal static class ServeCommand
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 // Ctrl+C during start-up.
+                return 0;
             }
+
+            // Stops the host on Ctrl+C or SIGTERM.
+            await app.WaitForShutdownAsync(cancellationToken);
         }
 
         return 0;

@@ -249,7 +249,15 @@ internal sealed class LinkDesk(
         var (link, task, refusal) = await gate.CheckAsync(token, review, cancellationToken);
         if (refusal is not null || link is null || task is null)
         {
-            return LinkPages.Refused(refusal ?? LinkRefusal.Invalid("The link could not be read."));
+            refusal ??= LinkRefusal.Invalid("The link could not be read.");
+            if (link is not null)
+            {
+                // An answer posted through a link that no longer answers (another channel won, it was used, it expired):
+                // refused before it reached the run, so audited here, on the link's channel.
+                await AuditRefusalAsync(link, refusal);
+            }
+
+            return LinkPages.Refused(refusal);
         }
 
         // Before the antiforgery check, which binds the form to the signed-in person the page was shown to.
@@ -314,9 +322,11 @@ internal sealed class LinkDesk(
         var respondent = Reviewer.From(context.User)?.Respondent ?? link.Assignee;
         if (await usedLinks.TryClaimAsync(link!, time.GetUtcNow(), cancellationToken) is { } holder)
         {
-            return LinkPages.Refused(holder.Completed
+            var inUse = holder.Completed
                 ? LinkRefusal.Conflict("This link was already used", "Each link records one decision, and this one has.", holder)
-                : LinkRefusal.Conflict("This link is being used", "An answer from this link is being applied right now. Reload this page in a moment to see it."));
+                : LinkRefusal.Conflict("This link is being used", "An answer from this link is being applied right now. Reload this page in a moment to see it.", holder);
+            await AuditRefusalAsync(link, inUse);
+            return LinkPages.Refused(inUse);
         }
 
         ResponseOutcome outcome;
@@ -372,7 +382,28 @@ internal sealed class LinkDesk(
             ? reviewer
             : null;
 
+    private Task AuditRefusalAsync(LinkToken link, LinkRefusal refusal) => audit.AppendAsync(
+        new AnswerAuditEntry
+        {
+            RunId = link.RunId,
+            RequestId = link.RequestId,
+            Respondent = link.Assignee,
+            Channel = LinkPages.Channel,
+            At = time.GetUtcNow(),
+            Outcome = refusal.Status switch
+            {
+                StatusCodes.Status409Conflict when refusal.Used is not null => nameof(ResponseStatus.Duplicate),
+                StatusCodes.Status409Conflict => nameof(ResponseStatus.AlreadyAnswered),
+                StatusCodes.Status403Forbidden => AnswerAuditEntry.Forbidden,
+                StatusCodes.Status410Gone => nameof(ResponseStatus.Expired),
+                _ => nameof(ResponseStatus.Rejected),
+            },
+            Reason = $"{refusal.Title}: {refusal.Message}",
+            Source = AnswerAuditEntry.ApiSource,
+        },
+        CancellationToken.None);
+
     private static HumanTaskRecord Answered(HumanTaskRecord task, HumanRequest? request) => request is null
         ? task
-        : task with { Status = request.Status, Answer = request.Answer, Respondent = request.Respondent, ClosedAt = request.ClosedAt };
+        : task with { Status = request.Status, Answer = request.Answer, Respondent = request.Respondent, AnsweredVia = request.AnsweredVia ?? task.AnsweredVia, ClosedAt = request.ClosedAt };
 }

@@ -24,26 +24,11 @@ namespace HumanLoop.Benchmarks;
 /// </summary>
 public static class DurableBenchmark
 {
-    private static CompiledGraph<Article> Graph { get; } = new StateGraph<Article>("review", ArticleJson.Default.Article)
-        .AddNode("draft", s => s with { Draft = $"A short article about {s.Topic}." })
-        .AddHumanNode("review", new ApprovalStep<Article>
-        {
-            Prompt = s => $"Publish this draft? {s.Draft}",
-            Assignees = [Assignee.Role("editor")],
-            Timeout = new TimeoutPolicy { After = TimeSpan.FromDays(1), OnTimeout = TimeoutAction.TakeDefault },
-            Default = new ApprovalDecision(false, "no answer in time"),
-            Apply = (s, a) => s with { Approved = a.Value.Approved, Reviewer = a.Respondent },
-        })
-        .AddNode("publish", (s, ctx) =>
-        {
-            LatencyProbe.NextNodeStarted(ctx.RunId);
-            return Task.FromResult(s with { Published = true });
-        })
-        .SetEntryPoint("draft")
-        .AddEdge("draft", "review")
-        .AddConditionalEdges("review", s => s.Approved == true ? "publish" : HumanLoop.Graphs.Graph.End)
-        .AddEdge("publish", HumanLoop.Graphs.Graph.End)
-        .Compile();
+    private static CompiledGraph<Article> Graph { get; } = ReviewWorkflow.Build(
+        "review",
+        Assignee.Role("editor"),
+        s => $"Publish this draft? {s.Draft}",
+        (s, _) => Task.FromResult(s with { Draft = $"A short article about {s.Topic}." }));
 
     /// <summary>
     /// Runs the benchmark: <c>durable [runs] [concurrency] [--only=humanloop|hand] [--no-subscriber] [--poll=ms]

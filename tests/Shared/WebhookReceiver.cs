@@ -1,10 +1,16 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+#pragma warning disable IDE0005 // Global usings in one of the test projects that compile this file, not in the other.
+using Microsoft.AspNetCore.Builder;
+#pragma warning restore IDE0005
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+#pragma warning disable IDE0005
+using Microsoft.Extensions.Logging;
+#pragma warning restore IDE0005
 
 namespace HumanLoop.Testing;
 

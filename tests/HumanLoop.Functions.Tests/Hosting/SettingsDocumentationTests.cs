@@ -11,7 +11,8 @@ public sealed class SettingsDocumentationTests
             AppSettings.AuthAuthority, AppSettings.AuthAudience, AppSettings.AuthIssuer, AppSettings.AuthSigningKeys, AppSettings.AuthRoleClaimType,
             AppSettings.AuthRequireHttpsMetadata, AppSettings.AuthClientId, AppSettings.AuthClientSecret, AppSettings.AuthScopes, AppSettings.AuthUserClaimType,
             AppSettings.AuthCallbackPath, AppSettings.LinkKeyCertificatePath, AppSettings.LinkKeyCertificatePassword, AppSettings.LinkPreviousKeyCertificatePaths,
-            AppSettings.CallbackPermitLimit, AppSettings.CallbackWindow, AppSettings.CallbackIdempotencyWindow };
+            AppSettings.CallbackPermitLimit, AppSettings.CallbackWindow, AppSettings.CallbackIdempotencyWindow,
+            AppSettings.HttpsRedirection, AppSettings.HstsEnabled, AppSettings.HstsMaxAge, AppSettings.HstsIncludeSubDomains, AppSettings.HstsPreload, AppSettings.SecureCookies };
 
     [Theory]
     [MemberData(nameof(AppSettingKeys))]
