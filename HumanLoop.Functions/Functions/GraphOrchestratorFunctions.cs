@@ -27,6 +27,11 @@ internal sealed class GraphOrchestratorFunctions(IGraphCatalog graphs, IOptions<
     public Task<JsonElement?> RunArticleReviewAsync([OrchestrationTrigger] TaskOrchestrationContext context) =>
         RunGraphAsync(ArticleReviewGraph.Name, context);
 
+    /// <summary>The <c>site-design</c> graph (hybrid: a chat brainstorm, then a component review by email or callback beside an assets branch).</summary>
+    [Function(SiteDesignGraph.Name)]
+    public Task<JsonElement?> RunSiteDesignAsync([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        RunGraphAsync(SiteDesignGraph.Name, context);
+
     /// <summary>The <c>support-chat</c> graph (live interaction: streamed replies, choices and text asked in the chat).</summary>
     [Function(SupportChatGraph.Name)]
     public Task<JsonElement?> RunSupportChatAsync([OrchestrationTrigger] TaskOrchestrationContext context) =>

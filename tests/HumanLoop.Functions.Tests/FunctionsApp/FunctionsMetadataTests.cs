@@ -47,7 +47,7 @@ public sealed class FunctionsMetadataTests
     {
         var orchestrators = Metadata.Value.Functions.Where(f => TriggerType(f) == "orchestrationTrigger").Select(f => f.GetProperty("name").GetString()!);
 
-        Assert.Equal([ArticleReviewGraph.Name, SupportChatGraph.Name, TravelGraph.Name], orchestrators.Order(StringComparer.Ordinal));
+        Assert.Equal([ArticleReviewGraph.Name, SiteDesignGraph.Name, SupportChatGraph.Name, TravelGraph.Name], orchestrators.Order(StringComparer.Ordinal));
     }
 
     [Fact]
