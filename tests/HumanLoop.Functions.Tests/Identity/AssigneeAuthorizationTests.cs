@@ -148,15 +148,7 @@ public sealed class AssigneeAuthorizationTests(IdentityAppFixture app)
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        // The run's own account of the answer is stored with the records of the transition that applied it, just after.
-        var rows = await app.AuditAsync(runId, null, timeout.Token);
-        while (rows.Length == 0)
-        {
-            await Task.Delay(50, timeout.Token);
-            rows = await app.AuditAsync(runId, null, timeout.Token);
-        }
-
-        var row = Assert.Single(rows);
+        var row = Assert.Single(await app.WaitForAuditAsync(runId, null, timeout.Token));
         Assert.Equal(("user:dana", "slack", "Accepted"), (Text(row, "respondent"), Text(row, "channel"), Text(row, "outcome")));
     }
 

@@ -81,7 +81,7 @@ public sealed class CallbackApiTests(IdentityAppFixture app)
         using var response = await PostAsync(editor, runId, "sign", """{"answer":"yes","channel":"email"}""", "eli-1", timeout.Token);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var row = Assert.Single(await app.AuditAsync(runId, requestId, timeout.Token));
+        var row = Assert.Single(await app.WaitForAuditAsync(runId, requestId, timeout.Token));
         Assert.Equal(("user:eli", "callback", "Accepted"), (row.GetProperty("respondent").GetString(), row.GetProperty("channel").GetString(), row.GetProperty("outcome").GetString()));
     }
 

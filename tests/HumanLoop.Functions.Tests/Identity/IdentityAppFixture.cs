@@ -138,6 +138,22 @@ public sealed class IdentityAppFixture(IMessageSink messageSink) : IAsyncLifetim
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return [.. (await ApiClient.ReadJsonAsync(response, cancellationToken)).EnumerateArray()];
     }
+
+    /// <summary>
+    /// The run's audit once it has a row: an accepted answer's row is the run's own event, stored with the records of
+    /// the transition that applied it, just after the answer's 200.
+    /// </summary>
+    public async Task<JsonElement[]> WaitForAuditAsync(string runId, string? requestId, CancellationToken cancellationToken)
+    {
+        var rows = await AuditAsync(runId, requestId, cancellationToken);
+        while (rows.Length == 0)
+        {
+            await Task.Delay(50, cancellationToken);
+            rows = await AuditAsync(runId, requestId, cancellationToken);
+        }
+
+        return rows;
+    }
 }
 
 /// <summary>A one-step graph whose request is assigned to <c>user:dana</c> and <c>role:editor</c>.</summary>
