@@ -40,4 +40,26 @@ public sealed class TransportFixture(IMessageSink messageSink) : IAsyncLifetime
         await app.StartAsync(cancellationToken);
         return app;
     }
+
+    /// <summary>
+    /// Starts the app on the port setting (no URLs) with a port that was free a moment ago; another process may take
+    /// it between the check and the bind, so a taken port is tried again with another.
+    /// </summary>
+    public async Task<(WebApplication App, int Port)> StartAppOnFreePortAsync(Func<int, IDictionary<string, string?>> settings, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = AppProcess.FreePort();
+            var app = HumanLoopAppFixture.StartApp([], ConnectionString, "Tls" + Guid.NewGuid().ToString("N")[..12], messageSink, settings(port));
+            try
+            {
+                await app.StartAsync(cancellationToken);
+                return (app, port);
+            }
+            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException && attempt < 5)
+            {
+                await app.DisposeAsync();
+            }
+        }
+    }
 }

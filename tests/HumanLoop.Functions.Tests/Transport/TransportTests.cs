@@ -24,14 +24,14 @@ public sealed class TransportTests(TransportFixture fixture, ITestOutputHelper o
     public async Task Serve_DefaultCertificateAndNoUrls_ServesHttpsOnThePortWithSecureCookies()
     {
         using var timeout = TestTimeout.Start(180);
-        var port = AppProcess.FreePort();
-        await using var app = await fixture.StartAppAsync([], new Dictionary<string, string?>
+        var (started, port) = await fixture.StartAppOnFreePortAsync(port => new Dictionary<string, string?>
         {
             ["AzureFunctionsJobHost:extensions:humanLoop:port"] = port.ToString(CultureInfo.InvariantCulture),
             ["Kestrel:Certificates:Default:Path"] = fixture.Certificate.WritePfx(Password),
             ["Kestrel:Certificates:Default:Password"] = Password,
             ["HumanLoop:Auth:DevelopmentSignIn"] = "true",
         }, timeout.Token);
+        await using var app = started;
 
         Assert.Equal($"https://localhost:{port}", Assert.Single(app.Urls));
         var cookies = new CookieContainer();
@@ -136,8 +136,7 @@ public sealed class TransportTests(TransportFixture fixture, ITestOutputHelper o
     public async Task Serve_NoCertificate_ServesPlainHttpWithoutSecureCookiesOrHsts()
     {
         using var timeout = TestTimeout.Start(180);
-        var port = AppProcess.FreePort();
-        await using var app = await fixture.StartAppAsync([], new Dictionary<string, string?>
+        var (started, port) = await fixture.StartAppOnFreePortAsync(port => new Dictionary<string, string?>
         {
             ["AzureFunctionsJobHost:extensions:humanLoop:port"] = port.ToString(CultureInfo.InvariantCulture),
             ["HumanLoop:Auth:DevelopmentSignIn"] = "true",
@@ -150,6 +149,7 @@ public sealed class TransportTests(TransportFixture fixture, ITestOutputHelper o
             [AppSettings.HttpsRedirection] = "false",
             [AppSettings.HstsEnabled] = "false",
         }, timeout.Token);
+        await using var app = started;
 
         Assert.Equal($"http://localhost:{port}", Assert.Single(app.Urls));
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
