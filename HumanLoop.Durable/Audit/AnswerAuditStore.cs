@@ -1,5 +1,6 @@
 using System.Globalization;
 using Azure.Data.Tables;
+using HumanLoop.Durable.Storage;
 using HumanLoop.Durable.TaskHub;
 
 namespace HumanLoop.Durable.Audit;
@@ -44,18 +45,10 @@ public sealed class AnswerAuditStore
             ["Outcome"] = entry.Outcome,
             ["Source"] = entry.Source,
         };
-        Set(row, "MessageId", entry.MessageId);
-        Set(row, "Channel", entry.Channel);
-        Set(row, "Reason", entry.Reason is { Length: > MaxReasonChars } text ? text[..MaxReasonChars] : entry.Reason);
+        row.SetIfPresent("MessageId", entry.MessageId);
+        row.SetIfPresent("Channel", entry.Channel);
+        row.SetIfPresent("Reason", entry.Reason is { Length: > MaxReasonChars } text ? text[..MaxReasonChars] : entry.Reason);
         await _table.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);
-
-        static void Set(TableEntity row, string name, string? value)
-        {
-            if (value is not null)
-            {
-                row[name] = value;
-            }
-        }
     }
 
     /// <summary>Reads a run's recorded refusals, oldest first, optionally of one request only.</summary>

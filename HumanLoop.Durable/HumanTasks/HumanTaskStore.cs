@@ -5,6 +5,7 @@ using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using HumanLoop.Durable.Orchestration;
 using HumanLoop.Durable.Serialization;
+using HumanLoop.Durable.Storage;
 using HumanLoop.Durable.TaskHub;
 using HumanLoop.Human;
 using HumanLoop.Runs;
@@ -193,11 +194,11 @@ public sealed class HumanTaskStore
         SetJson(entity, "Details", record.Details);
         SetJson(entity, "Answer", record.Answer);
         SetJson(entity, "State", record.State);
-        SetIfPresent(entity, "Deadline", record.Deadline);
-        SetIfPresent(entity, "ClosedAt", record.ClosedAt);
-        SetIfPresent(entity, "Respondent", record.Respondent);
-        SetIfPresent(entity, "AnsweredVia", record.AnsweredVia);
-        SetIfPresent(entity, "LastError", record.LastError);
+        entity.SetIfPresent("Deadline", record.Deadline);
+        entity.SetIfPresent("ClosedAt", record.ClosedAt);
+        entity.SetIfPresent("Respondent", record.Respondent);
+        entity.SetIfPresent("AnsweredVia", record.AnsweredVia);
+        entity.SetIfPresent("LastError", record.LastError);
         return entity;
     }
 
@@ -231,14 +232,6 @@ public sealed class HumanTaskStore
         if (value is { } json)
         {
             entity[name] = json.GetRawText();
-        }
-    }
-
-    private static void SetIfPresent<T>(TableEntity entity, string name, T? value)
-    {
-        if (value is not null)
-        {
-            entity[name] = value;
         }
     }
 

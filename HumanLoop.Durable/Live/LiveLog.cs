@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using HumanLoop.Durable.Storage;
 using HumanLoop.Durable.TaskHub;
 
 namespace HumanLoop.Durable.Live;
@@ -266,12 +267,12 @@ public sealed class LiveLog
             ["Type"] = e.Type.ToString(),
             ["At"] = e.At,
         };
-        Set(entity, "Node", e.Node);
-        Set(entity, "RequestId", e.RequestId);
-        Set(entity, "MessageId", e.MessageId);
-        Set(entity, "Respondent", e.Respondent);
-        Set(entity, "Channel", e.Channel);
-        Set(entity, "EventKind", e.EventKind);
+        entity.SetIfPresent("Node", e.Node);
+        entity.SetIfPresent("RequestId", e.RequestId);
+        entity.SetIfPresent("MessageId", e.MessageId);
+        entity.SetIfPresent("Respondent", e.Respondent);
+        entity.SetIfPresent("Channel", e.Channel);
+        entity.SetIfPresent("EventKind", e.EventKind);
         if (e.EventSequence is { } eventSequence)
         {
             entity["EventSequence"] = eventSequence;
@@ -305,16 +306,8 @@ public sealed class LiveLog
             data = null;
         }
 
-        Set(entity, "Data", data);
+        entity.SetIfPresent("Data", data);
         return entity;
-
-        static void Set(TableEntity entity, string name, string? value)
-        {
-            if (value is not null)
-            {
-                entity[name] = value;
-            }
-        }
     }
 
     private static LiveEntry FromEntity(TableEntity entity)

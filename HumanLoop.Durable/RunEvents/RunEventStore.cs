@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Azure.Data.Tables;
+using HumanLoop.Durable.Storage;
 using HumanLoop.Durable.TaskHub;
 using HumanLoop.Runs;
 
@@ -110,31 +111,23 @@ public sealed class RunEventStore
             ["At"] = e.At,
             ["Kind"] = e.Kind.ToString(),
         };
-        Set(entity, "Node", e.Node);
-        Set(entity, "RequestId", e.RequestId);
-        Set(entity, "Respondent", e.Respondent);
-        Set(entity, "Message", e.Message);
-        Set(entity, "Channel", e.Channel);
-        Set(entity, "Outcome", e.Outcome?.ToString());
-        Set(entity, "MessageId", e.MessageId);
+        entity.SetIfPresent("Node", e.Node);
+        entity.SetIfPresent("RequestId", e.RequestId);
+        entity.SetIfPresent("Respondent", e.Respondent);
+        entity.SetIfPresent("Message", e.Message);
+        entity.SetIfPresent("Channel", e.Channel);
+        entity.SetIfPresent("Outcome", e.Outcome?.ToString());
+        entity.SetIfPresent("MessageId", e.MessageId);
         var data = e.Data?.GetRawText();
         if (data is { Length: > MaxDataChars })
         {
             // A table property holds 64 KiB; the full value stays in the orchestration's own history and output.
-            Set(entity, "DataOmitted", string.Create(CultureInfo.InvariantCulture, $"{data.Length} characters"));
+            entity.SetIfPresent("DataOmitted", string.Create(CultureInfo.InvariantCulture, $"{data.Length} characters"));
             data = null;
         }
 
-        Set(entity, "Data", data);
+        entity.SetIfPresent("Data", data);
         return entity;
-
-        static void Set(TableEntity entity, string name, string? value)
-        {
-            if (value is not null)
-            {
-                entity[name] = value;
-            }
-        }
     }
 
     private static RunEvent FromEntity(TableEntity entity)
