@@ -80,8 +80,9 @@ public sealed class ChatPageBrowserTests(HumanLoopAppFixture app, ChromiumFixtur
         Assert.Contains("Goodbye!", string.Join("\n", await Transcript(page)), StringComparison.Ordinal);
         Assert.Equal(0, await page.Locator("#composer form").CountAsync());
         Assert.DoesNotContain(console, m => m.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase));
-        var (_, status) = await app.Client.GetStatusAsync(runId, timeout.Token);
-        Assert.Equal("Completed", status.GetProperty("runtimeStatus").GetString());
+        // The end frame is the run's recorded completion; the engine's own status follows a moment later.
+        var finished = await app.Client.WaitForFinishedAsync(runId, timeout.Token);
+        Assert.Equal("Completed", finished.GetProperty("runtimeStatus").GetString());
     }
 
     private static async Task<List<string>> Transcript(IPage page) =>
