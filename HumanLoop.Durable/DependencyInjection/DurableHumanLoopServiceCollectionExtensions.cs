@@ -71,7 +71,7 @@ public static class DurableHumanLoopServiceCollectionExtensions
         return new DurableHumanLoopBuilder(services);
     }
 
-    /// <summary>Registers the live log, this host's append signals and the feed that tails the log, with their options.</summary>
+    /// <summary>Registers the live log, this host's wake-ups, the doorbell between hosts and the feed that tails the log, with their options.</summary>
     private static void AddLive(IServiceCollection services)
     {
         services.AddOptions<LiveOptions>()
@@ -82,6 +82,16 @@ public static class DurableHumanLoopServiceCollectionExtensions
         services.TryAddSingleton<LiveSignals>();
         services.TryAddSingleton(sp => new LiveLog(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names, sp.GetRequiredService<LiveSignals>()));
         services.TryAddSingleton<LiveFeed>();
+        services.TryAddSingleton(sp => new LiveDoorbell(
+            sp.GetRequiredService<HubStorage>().Tables,
+            sp.GetRequiredService<HubStorage>().Names,
+            sp.GetRequiredService<LiveSignals>(),
+            sp.GetRequiredService<IOptions<LiveOptions>>(),
+
+            // Its rows are compared across hosts, so it keeps the wall clock even where a host's clock is replaced (tests).
+            TimeProvider.System,
+            sp.GetRequiredService<ILogger<LiveDoorbell>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<LiveDoorbell>());
     }
 
     /// <summary>Registers the action links, their stores and the shared Data Protection key ring.</summary>

@@ -7,8 +7,10 @@ namespace HumanLoop.Durable.Live;
 
 /// <summary>
 /// Follows a run's live log: every entry after a sequence number, in order, then each new one as it is appended, by
-/// this host (woken at once) or any other (found by polling with a back-off from <see cref="LiveOptions.MinPollInterval"/>
-/// to <see cref="LiveOptions.MaxPollInterval"/>). Storage is the only source, so what a reader sees does not depend on
+/// this host or any other: woken at once by this host's appends and by the doorbell's rings for other hosts'
+/// (<see cref="LiveDoorbell"/>), and found by polling otherwise, with a back-off from <see cref="LiveOptions.MinPollInterval"/>
+/// to <see cref="LiveOptions.MaxPollInterval"/>, or to <see cref="LiveOptions.CoveredPollInterval"/> while the doorbell
+/// covers every other host. Storage is the only source, so what a reader sees does not depend on
 /// the host it is connected to, and resuming from the last sequence number seen gives exactly what was missed.
 /// </summary>
 public sealed partial class LiveFeed
@@ -49,6 +51,7 @@ public sealed partial class LiveFeed
     /// <param name="cancellationToken">Stops following.</param>
     public async IAsyncEnumerable<LiveEntry> FollowAsync(string runId, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        using var following = _signals.Follow();
         var after = afterSequence;
         var delay = _options.MinPollInterval;
         while (!cancellationToken.IsCancellationRequested)
@@ -83,8 +86,10 @@ public sealed partial class LiveFeed
                 continue;
             }
 
+            var ceiling = _signals.IsCovered ? _options.CoveredPollInterval : _options.MaxPollInterval;
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks, ceiling.Ticks));
             await WaitAsync(appended, delay, cancellationToken).ConfigureAwait(false);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxPollInterval.Ticks));
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Math.Max(_options.MaxPollInterval.Ticks, _options.CoveredPollInterval.Ticks)));
         }
     }
 

@@ -24,9 +24,33 @@ public sealed class LiveOptions
     public TimeSpan MinPollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
-    /// The longest wait of an idle reader between two reads of storage: how late, at most, a reader sees what another host
-    /// wrote. The default is 1 s.
+    /// The longest wait of an idle reader between two reads of storage while the doorbell does not yet cover every other
+    /// host (it has just started listening, or cannot reach storage): how late, at most, a reader then sees what another
+    /// host wrote. The default is 1 s.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:05:00")]
     public TimeSpan MaxPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The longest wait of an idle reader between two reads of storage while the doorbell covers every other host
+    /// (<see cref="LiveDoorbell"/>): a safety net only, as each append wakes its readers on every host. The default is 30 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:30:00")]
+    public TimeSpan CoveredPollInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How often a host with live readers reads the doorbell for other hosts' appends: the most a reader waits, beyond the
+    /// storage calls, for what another host wrote. One read per interval per host, however many readers it has. The
+    /// default is 50 ms.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
+    public TimeSpan WakePollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// How often a host renews its listener row while it has live readers, and re-reads which other hosts have. A host
+    /// that starts listening is covered by the doorbell once every other host has re-read, after twice this interval.
+    /// The default is 10 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan ListenerRefreshInterval { get; set; } = TimeSpan.FromSeconds(10);
 }

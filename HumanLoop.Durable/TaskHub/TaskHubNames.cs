@@ -7,7 +7,7 @@ namespace HumanLoop.Durable.TaskHub;
 /// does it: tables keep the hub name's case (<c>{Hub}Instances</c>), queues and blob containers use it in lower case
 /// (<c>{hub}-control-00</c>). Two hubs whose names differ only in case therefore share storage. HumanLoop adds
 /// <c>{Hub}HumanTasks</c>, <c>{Hub}RunEvents</c>, <c>{Hub}UsedLinks</c>, <c>{Hub}Notices</c>, <c>{Hub}WebhookDeadLetters</c>,
-/// <c>{Hub}Audit</c>, <c>{Hub}Idempotency</c>, <c>{hub}-human-tasks</c> and <c>{hub}-keys</c> beside the engine's own.
+/// <c>{Hub}Audit</c>, <c>{Hub}Idempotency</c>, <c>{Hub}Live</c>, <c>{Hub}LiveWake</c>, <c>{hub}-human-tasks</c> and <c>{hub}-keys</c> beside the engine's own.
 /// </summary>
 /// <remarks>
 /// A hub name has 3-45 characters, letters and digits only, and starts with a letter; the longest
@@ -86,6 +86,12 @@ public sealed record TaskHubNames
     /// <summary>Gets HumanLoop's live log (agent output and the run's events in one gapless sequence per run): <c>{Hub}Live</c>.</summary>
     public string LiveTable => HubName + "Live";
 
+    /// <summary>
+    /// Gets HumanLoop's live doorbell (which runs' live logs each host appended to, a moment ago, and which hosts have
+    /// live readers): <c>{Hub}LiveWake</c>.
+    /// </summary>
+    public string LiveWakeTable => HubName + "LiveWake";
+
     /// <summary>Gets the engine's queue of activity work items: <c>{hub}-workitems</c>.</summary>
     public string WorkItemQueue => Lower + "-workitems";
 
@@ -106,7 +112,7 @@ public sealed record TaskHubNames
         [.. Enumerable.Range(0, PartitionCount).Select(ControlQueue)];
 
     /// <summary>Gets every table of the hub: the engine's and HumanLoop's.</summary>
-    public IReadOnlyList<string> Tables => [InstancesTable, HistoryTable, HumanTasksTable, RunEventsTable, UsedLinksTable, NoticesTable, WebhookDeadLettersTable, AuditTable, IdempotencyTable, LiveTable];
+    public IReadOnlyList<string> Tables => [InstancesTable, HistoryTable, HumanTasksTable, RunEventsTable, UsedLinksTable, NoticesTable, WebhookDeadLettersTable, AuditTable, IdempotencyTable, LiveTable, LiveWakeTable];
 
     /// <summary>Gets every queue of the hub: the engine's and HumanLoop's.</summary>
     public IReadOnlyList<string> Queues => [.. ControlQueues, WorkItemQueue, HumanTasksQueue];

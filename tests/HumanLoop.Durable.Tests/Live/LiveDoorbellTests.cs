@@ -1,0 +1,142 @@
+using Azure.Data.Tables;
+using HumanLoop.Durable.Live;
+using HumanLoop.Durable.TaskHub;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HumanLoop.Durable.Tests.Live;
+
+/// <summary>The doorbell between hosts, on Azurite: two hosts of one hub, each with its own signals, log and doorbell.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class LiveDoorbellTests(AzuriteFixture azurite)
+{
+    private static readonly DateTimeOffset T0 = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
+
+    // Readers never poll within a test: only a wake-up brings them another host's entries.
+    private static readonly LiveOptions Options = new()
+    {
+        MinPollInterval = TimeSpan.FromMinutes(5),
+        MaxPollInterval = TimeSpan.FromMinutes(5),
+        CoveredPollInterval = TimeSpan.FromMinutes(5),
+        WakePollInterval = TimeSpan.FromMilliseconds(20),
+        ListenerRefreshInterval = TimeSpan.FromSeconds(1),
+    };
+
+    [Fact]
+    public async Task AnotherHostsAppends_WakeTheReaderHere_WhichIsCoveredOnceTheOtherHostHasSeenItListen()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var names = new TaskHubNames(AzuriteFixture.UniqueName("Bell"));
+        await using var a = await Host.StartAsync(azurite, names, timeout.Token);
+        await using var b = await Host.StartAsync(azurite, names, timeout.Token);
+        var runId = "run-" + Guid.NewGuid().ToString("N")[..8];
+        await a.Log.AppendAsync(runId, [Chunk("one")], timeout.Token);
+
+        var seen = new List<string?>();
+        var reading = Task.Run(
+            async () =>
+            {
+                await foreach (var entry in a.Feed.FollowAsync(runId, 0, timeout.Token))
+                {
+                    lock (seen)
+                    {
+                        seen.Add(entry.Text);
+                    }
+                }
+            },
+            timeout.Token);
+        await WaitUntilAsync(() => Count(seen) == 1, timeout.Token);
+
+        // Host A now listens; once B has read that (its next refresh), B's appends ring, and A's reader wakes.
+        await WaitUntilAsync(() => b.Signals.RingOthers, timeout.Token);
+        Assert.False(a.Signals.RingOthers);
+        await b.Log.AppendAsync(runId, [Chunk("two")], timeout.Token);
+        await WaitUntilAsync(() => Count(seen) == 2, timeout.Token);
+
+        // Covered after two refresh intervals of listening: an idle reader here may rely on the rings.
+        await WaitUntilAsync(() => a.Signals.IsCovered, timeout.Token);
+        Assert.False(b.Signals.IsCovered);
+        await b.Log.AppendAsync(runId, [Chunk("three"), new LiveEntry { Type = LiveEntryType.End, At = T0, EventKind = "Completed" }], timeout.Token);
+        await reading;
+
+        Assert.Equal(["one", "two", "three", null], seen);
+        Assert.Equal(0, a.Signals.Followers);
+    }
+
+    [Fact]
+    public async Task WithoutReadersOnAnotherHost_AppendsRingNobody()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var names = new TaskHubNames(AzuriteFixture.UniqueName("Bell"));
+        await using var b = await Host.StartAsync(azurite, names, timeout.Token);
+        Assert.False(b.Signals.RingOthers);
+        var runId = "run-" + Guid.NewGuid().ToString("N")[..8];
+        for (var i = 0; i < 5; i++)
+        {
+            await b.Log.AppendAsync(runId, [Chunk(i.ToString(System.Globalization.CultureInfo.InvariantCulture))], timeout.Token);
+        }
+
+        var table = azurite.CreateFactory().CreateTableServiceClient().GetTableClient(names.LiveWakeTable);
+        var rows = new List<string>();
+        await foreach (var row in table.QueryAsync<TableEntity>(cancellationToken: timeout.Token))
+        {
+            rows.Add(row.PartitionKey);
+        }
+
+        Assert.Empty(rows);
+    }
+
+    private static int Count(List<string?> seen)
+    {
+        lock (seen)
+        {
+            return seen.Count;
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken)
+    {
+        while (!condition())
+        {
+            await Task.Delay(10, cancellationToken);
+        }
+    }
+
+    private static LiveEntry Chunk(string text) => new() { Type = LiveEntryType.Chunk, At = T0, MessageId = "m", Text = text };
+
+    private sealed class Host : IAsyncDisposable
+    {
+        private Host(LiveSignals signals, LiveLog log, LiveFeed feed, LiveDoorbell doorbell)
+        {
+            Signals = signals;
+            Log = log;
+            Feed = feed;
+            Doorbell = doorbell;
+        }
+
+        public LiveSignals Signals { get; }
+
+        public LiveLog Log { get; }
+
+        public LiveFeed Feed { get; }
+
+        public LiveDoorbell Doorbell { get; }
+
+        public static async Task<Host> StartAsync(AzuriteFixture azurite, TaskHubNames names, CancellationToken cancellationToken)
+        {
+            var tables = azurite.CreateFactory().CreateTableServiceClient();
+            var signals = new LiveSignals();
+            var log = new LiveLog(tables, names, signals);
+            await log.CreateIfNotExistsAsync(cancellationToken);
+            var options = Microsoft.Extensions.Options.Options.Create(Options);
+            var doorbell = new LiveDoorbell(tables, names, signals, options, TimeProvider.System, NullLogger<LiveDoorbell>.Instance);
+            await doorbell.StartAsync(cancellationToken);
+            return new Host(signals, log, new LiveFeed(log, signals, options, TimeProvider.System, NullLogger<LiveFeed>.Instance), doorbell);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Doorbell.StopAsync(CancellationToken.None);
+            Doorbell.Dispose();
+        }
+    }
+}
