@@ -51,27 +51,49 @@ public sealed partial class LiveFeed
     /// <param name="cancellationToken">Stops following.</param>
     public async IAsyncEnumerable<LiveEntry> FollowAsync(string runId, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        using var following = _signals.Follow();
+        using var following = _signals.Follow(runId);
         var after = afterSequence;
         var delay = _options.MinPollInterval;
+        var mustRead = true;
         while (!cancellationToken.IsCancellationRequested)
         {
-            // Taken before the read: an append between the read and the wait still wakes this reader.
-            var appended = _signals.NextAsync(runId);
-            IReadOnlyList<LiveEntry> entries;
-            try
+            // Taken before looking: an append or a ring from now on completes it.
+            var woken = _signals.NextAsync(runId, after);
+            IReadOnlyList<LiveEntry> entries = [];
+            var fromStorage = false;
+            switch (_signals.TryTake(runId, after, out var handed))
             {
-                entries = await _log.ReadAsync(runId, after, PageSize, cancellationToken).ConfigureAwait(false);
+                case LiveTake.Taken:
+                    // Appended on this host, handed over as stored: nothing to read back.
+                    entries = handed;
+                    break;
+                case LiveTake.Gap:
+                    mustRead = true;
+                    break;
             }
-            catch (RequestFailedException e)
+
+            if (entries.Count == 0 && mustRead)
             {
-                LogReadFailed(_logger, e, runId);
-                entries = [];
-                delay = _options.MaxPollInterval;
+                try
+                {
+                    entries = await _log.ReadAsync(runId, after, PageSize, cancellationToken).ConfigureAwait(false);
+                    fromStorage = true;
+                    mustRead = false;
+                }
+                catch (RequestFailedException e)
+                {
+                    LogReadFailed(_logger, e, runId);
+                    delay = _options.MaxPollInterval;
+                }
             }
 
             foreach (var entry in entries)
             {
+                if (entry.Sequence <= after)
+                {
+                    continue;
+                }
+
                 after = entry.Sequence;
                 yield return entry;
                 if (entry.Type == LiveEntryType.End)
@@ -82,24 +104,31 @@ public sealed partial class LiveFeed
 
             if (entries.Count > 0)
             {
+                // A full page may have more behind it; a ring that came meanwhile means storage has something new.
+                mustRead |= (fromStorage && entries.Count >= PageSize) || woken is { IsCompletedSuccessfully: true, Result: LiveWake.Remote };
                 delay = _options.MinPollInterval;
                 continue;
             }
 
             var ceiling = _signals.IsCovered ? _options.CoveredPollInterval : _options.MaxPollInterval;
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks, ceiling.Ticks));
-            await WaitAsync(appended, delay, cancellationToken).ConfigureAwait(false);
+            var wake = await WaitAsync(woken, delay, cancellationToken).ConfigureAwait(false);
+
+            // A local append is handed over; a ring, a poll or a failed read before reads storage.
+            mustRead |= wake != LiveWake.Local;
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Math.Max(_options.MaxPollInterval.Ticks, _options.CoveredPollInterval.Ticks)));
         }
     }
 
-    private async Task WaitAsync(Task appended, TimeSpan delay, CancellationToken cancellationToken)
+    // The wake-up, or null when the poll interval passed first.
+    private async Task<LiveWake?> WaitAsync(Task<LiveWake> woken, TimeSpan delay, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var poll = Task.Delay(delay, _time, stop.Token);
-        await Task.WhenAny(appended, poll).ConfigureAwait(false);
+        var first = await Task.WhenAny(woken, poll).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
+        return first == woken ? await woken.ConfigureAwait(false) : null;
     }
 
     [LoggerMessage(EventId = 2401, Level = LogLevel.Warning, Message = "Run {RunId}: reading the live log failed; retrying")]

@@ -141,6 +141,7 @@ public sealed class LiveLog
 
             var next = head.Sequence;
             var actions = new List<TableTransactionAction>(1 + (fresh.Count * 2));
+            var rows = new List<TableEntity>(fresh.Count);
             var headEntity = new TableEntity(runId, HeadKey) { ["Sequence"] = head.Sequence + fresh.Count };
             actions.Add(head.ETag is { } etag
                 ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, headEntity, etag)
@@ -148,7 +149,9 @@ public sealed class LiveLog
             foreach (var (entry, hash) in fresh)
             {
                 next++;
-                actions.Add(new TableTransactionAction(TableTransactionActionType.Add, ToEntity(runId, entry with { Sequence = next })));
+                var row = ToEntity(runId, entry with { Sequence = next });
+                rows.Add(row);
+                actions.Add(new TableTransactionAction(TableTransactionActionType.Add, row));
                 if (entry.EventSequence is { } eventSequence)
                 {
                     actions.Add(new TableTransactionAction(
@@ -161,7 +164,9 @@ public sealed class LiveLog
             {
                 var response = await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
                 Remember(runId, new Head(next, response.Value[0].Headers.ETag));
-                _signals.Pulse(runId);
+
+                // Readers on this host get the entries as a read would return them, without reading them back.
+                _signals.Pulse(runId, _signals.IsFollowed(runId) ? [.. rows.Select(FromEntity)] : []);
                 return next;
             }
             catch (TableTransactionFailedException e) when (e.Status is 409 or 412 && attempt < MaxAttempts)
@@ -265,7 +270,9 @@ public sealed class LiveLog
         var entity = new TableEntity(runId, RowKey(e.Sequence))
         {
             ["Type"] = e.Type.ToString(),
-            ["At"] = e.At,
+
+            // Whole milliseconds in UTC, so an entry handed to a reader on this host equals the one read from storage.
+            ["At"] = new DateTimeOffset(e.At.UtcTicks - (e.At.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero),
         };
         entity.SetIfPresent("Node", e.Node);
         entity.SetIfPresent("RequestId", e.RequestId);

@@ -2,15 +2,41 @@ using System.Collections.Concurrent;
 
 namespace HumanLoop.Durable.Live;
 
+/// <summary>How a reader waiting on <see cref="LiveSignals.NextAsync"/> was woken.</summary>
+public enum LiveWake
+{
+    /// <summary>This host appended: the new entries are in <see cref="LiveSignals.TryTake"/>.</summary>
+    Local,
+
+    /// <summary>Another host appended (the doorbell rang), or the doorbell stopped covering: read storage.</summary>
+    Remote,
+}
+
+/// <summary>What <see cref="LiveSignals.TryTake"/> found.</summary>
+public enum LiveTake
+{
+    /// <summary>Nothing after the reader's sequence number was appended on this host.</summary>
+    NothingNew,
+
+    /// <summary>The entries after the reader's sequence number, every one, as stored.</summary>
+    Taken,
+
+    /// <summary>This host appended, but not every entry after the reader's number is here (another host wrote some): read storage.</summary>
+    Gap,
+}
+
 /// <summary>
-/// This host's live wake-ups. An append on this host wakes the run's readers here at once (<see cref="Pulse"/>) and,
-/// while other hosts have live readers, is queued for <see cref="LiveDoorbell"/> to ring there. The doorbell wakes the
-/// readers here when another host rings (<see cref="Wake"/>). Readers that are not woken find new entries by polling
-/// (see <see cref="LiveFeed"/>).
+/// This host's live wake-ups. An append on this host (<see cref="Pulse"/>) hands the stored entries to the run's readers
+/// here, so they need not read them back, and, while other hosts have live readers, is queued for
+/// <see cref="LiveDoorbell"/> to ring there. The doorbell wakes the readers here when another host rings
+/// (<see cref="Wake"/>). Readers that are not woken find new entries by polling (see <see cref="LiveFeed"/>).
 /// </summary>
 public sealed class LiveSignals
 {
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> _waits = new(StringComparer.Ordinal);
+    // Enough for a streamed reply and the prompt after it; a reader that falls further behind reads storage.
+    private const int MaxRecent = 256;
+
+    private readonly ConcurrentDictionary<string, RunState> _runs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _rings = new(StringComparer.Ordinal);
     private TaskCompletionSource _rung = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _followers;
@@ -22,48 +48,6 @@ public sealed class LiveSignals
     /// <summary>Whether appends are queued for the doorbell (set by it while another host has live readers).</summary>
     public bool RingOthers { get; set; }
 
-    /// <summary>A task that completes at the run's next append on this host. Take it before reading, so no append is missed.</summary>
-    /// <param name="runId">The run.</param>
-    public Task NextAsync(string runId) =>
-        _waits.GetOrAdd(runId, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-
-    /// <summary>This host appended to the run's log: wakes its readers here and, while other hosts listen, rings there.</summary>
-    /// <param name="runId">The run.</param>
-    public void Pulse(string runId)
-    {
-        Wake(runId);
-        if (RingOthers && _rings.TryAdd(runId, 0))
-        {
-            Volatile.Read(ref _rung).TrySetResult();
-        }
-    }
-
-    /// <summary>Wakes the run's readers on this host (another host appended).</summary>
-    /// <param name="runId">The run.</param>
-    public void Wake(string runId)
-    {
-        if (_waits.TryRemove(runId, out var waiting))
-        {
-            waiting.TrySetResult();
-        }
-    }
-
-    /// <summary>Wakes every reader on this host (the doorbell stopped covering them: they read, then poll more often).</summary>
-    public void WakeAll()
-    {
-        foreach (var runId in _waits.Keys)
-        {
-            Wake(runId);
-        }
-    }
-
-    /// <summary>Counts a reader until the returned scope is disposed.</summary>
-    public IDisposable Follow()
-    {
-        Interlocked.Increment(ref _followers);
-        return new FollowScope(this);
-    }
-
     /// <summary>
     /// Whether the doorbell tells this host's readers of every other host's appends, so an idle reader may poll storage
     /// only rarely. Set by the doorbell while its reads succeed, cleared when one fails or it stops.
@@ -72,6 +56,147 @@ public sealed class LiveSignals
     {
         get => _covered;
         set => _covered = value;
+    }
+
+    /// <summary>Whether a reader on this host follows the run (an append then hands it its entries).</summary>
+    /// <param name="runId">The run.</param>
+    public bool IsFollowed(string runId) => _runs.ContainsKey(runId);
+
+    /// <summary>Counts a reader of the run until the returned scope is disposed.</summary>
+    /// <param name="runId">The run.</param>
+    public IDisposable Follow(string runId)
+    {
+        Interlocked.Increment(ref _followers);
+        while (true)
+        {
+            var state = _runs.GetOrAdd(runId, static _ => new RunState());
+            lock (state)
+            {
+                // A state whose last reader just left is being removed: take a new one.
+                if (state.Readers >= 0)
+                {
+                    state.Readers++;
+                    return new FollowScope(this, runId, state);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A task that completes when the run's log has something after <paramref name="afterSequence"/> on this host (at
+    /// once if it has) or another host rang for it. Take it before reading, so no append is missed. Only for a followed run.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="afterSequence">The last sequence number the reader has.</param>
+    public Task<LiveWake> NextAsync(string runId, long afterSequence)
+    {
+        var state = _runs[runId];
+        lock (state)
+        {
+            if (state.Last > afterSequence)
+            {
+                return Task.FromResult(LiveWake.Local);
+            }
+
+            state.Wait ??= new TaskCompletionSource<LiveWake>(TaskCreationOptions.RunContinuationsAsynchronously);
+            return state.Wait.Task;
+        }
+    }
+
+    /// <summary>The entries this host appended to the run after <paramref name="afterSequence"/>, when it has all of them.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="afterSequence">The last sequence number the reader has.</param>
+    /// <param name="entries">The entries, oldest first, when <see cref="LiveTake.Taken"/>.</param>
+    public LiveTake TryTake(string runId, long afterSequence, out IReadOnlyList<LiveEntry> entries)
+    {
+        entries = [];
+        if (!_runs.TryGetValue(runId, out var state))
+        {
+            return LiveTake.NothingNew;
+        }
+
+        lock (state)
+        {
+            if (state.Last <= afterSequence)
+            {
+                return LiveTake.NothingNew;
+            }
+
+            if (state.Recent.Count == 0 || state.Recent[0].Sequence > afterSequence + 1)
+            {
+                return LiveTake.Gap;
+            }
+
+            entries = [.. state.Recent.Where(e => e.Sequence > afterSequence)];
+            return LiveTake.Taken;
+        }
+    }
+
+    /// <summary>This host appended to the run's log: hands the entries to its readers here and, while other hosts listen, rings there.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="appended">The entries as stored, with their sequence numbers, oldest first; or empty when not known.</param>
+    public void Pulse(string runId, IReadOnlyList<LiveEntry> appended)
+    {
+        ArgumentNullException.ThrowIfNull(appended);
+        if (_runs.TryGetValue(runId, out var state))
+        {
+            TaskCompletionSource<LiveWake>? wait;
+            lock (state)
+            {
+                if (appended.Count > 0 && appended[0].Sequence == state.Last + 1 && state.Last > 0)
+                {
+                    state.Recent.AddRange(appended);
+                }
+                else
+                {
+                    // The first append seen here, or after another host's: only what follows is known whole.
+                    state.Recent.Clear();
+                    state.Recent.AddRange(appended);
+                }
+
+                if (state.Recent.Count > MaxRecent)
+                {
+                    state.Recent.RemoveRange(0, state.Recent.Count - MaxRecent);
+                }
+
+                state.Last = appended.Count > 0 ? Math.Max(state.Last, appended[^1].Sequence) : state.Last;
+                wait = state.Wait;
+                state.Wait = null;
+            }
+
+            wait?.TrySetResult(appended.Count > 0 ? LiveWake.Local : LiveWake.Remote);
+        }
+
+        if (RingOthers && _rings.TryAdd(runId, 0))
+        {
+            Volatile.Read(ref _rung).TrySetResult();
+        }
+    }
+
+    /// <summary>Wakes the run's readers on this host to read storage (another host appended).</summary>
+    /// <param name="runId">The run.</param>
+    public void Wake(string runId)
+    {
+        if (_runs.TryGetValue(runId, out var state))
+        {
+            TaskCompletionSource<LiveWake>? wait;
+            lock (state)
+            {
+                wait = state.Wait;
+                state.Wait = null;
+            }
+
+            wait?.TrySetResult(LiveWake.Remote);
+        }
+    }
+
+    /// <summary>Wakes every reader on this host to read storage (the doorbell stopped covering them: they read, then poll more often).</summary>
+    public void WakeAll()
+    {
+        foreach (var runId in _runs.Keys)
+        {
+            Wake(runId);
+        }
     }
 
     /// <summary>Waits until an append is queued for ringing, or the cancellation.</summary>
@@ -107,15 +232,36 @@ public sealed class LiveSignals
         return taken;
     }
 
-    private sealed class FollowScope(LiveSignals signals) : IDisposable
+    private sealed class RunState
+    {
+        public int Readers { get; set; }
+
+        public long Last { get; set; }
+
+        public List<LiveEntry> Recent { get; } = [];
+
+        public TaskCompletionSource<LiveWake>? Wait { get; set; }
+    }
+
+    private sealed class FollowScope(LiveSignals signals, string runId, RunState state) : IDisposable
     {
         private int _disposed;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
             {
-                Interlocked.Decrement(ref signals._followers);
+                return;
+            }
+
+            Interlocked.Decrement(ref signals._followers);
+            lock (state)
+            {
+                if (--state.Readers == 0)
+                {
+                    state.Readers = -1;
+                    signals._runs.TryRemove(new KeyValuePair<string, RunState>(runId, state));
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HumanLoop.Durable.Live;
+using HumanLoop.Durable.Storage;
 using HumanLoop.Durable.TaskHub;
 using HumanLoop.Output;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -103,6 +104,74 @@ public sealed class LiveLogTests(AzuriteFixture azurite)
 
         Assert.Equal(["one", "two", "three", null], seen.Select(e => e.Text));
         Assert.Equal([1L, 2, 3, 4], seen.Select(e => e.Sequence));
+
+        async Task WaitAsync(Func<bool> condition)
+        {
+            while (!condition())
+            {
+                await Task.Delay(10, timeout.Token);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Feed_SameHostAppends_AreHandedOverAsStored_WithoutReadingStorage_AnotherHostsAreRead()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var (other, runId, names) = await CreateAsync(timeout.Token);
+        var counter = new StorageTransactionCounter();
+        var signals = new LiveSignals();
+        var here = new LiveLog(azurite.CreateFactory(new StorageClientSettings { PerCallPolicy = counter }).CreateTableServiceClient(), names, signals);
+        var feed = new LiveFeed(here, signals, Options.Create(new LiveOptions { MinPollInterval = TimeSpan.FromMinutes(5), MaxPollInterval = TimeSpan.FromMinutes(5) }), TimeProvider.System, NullLogger<LiveFeed>.Instance);
+        await here.AppendAsync(runId, [Chunk("one")], timeout.Token);
+
+        var seen = new List<LiveEntry>();
+        var reading = Task.Run(
+            async () =>
+            {
+                await foreach (var entry in feed.FollowAsync(runId, 0, timeout.Token))
+                {
+                    lock (seen)
+                    {
+                        seen.Add(entry);
+                    }
+                }
+            },
+            timeout.Token);
+        await WaitAsync(() => Count() == 1);
+        var readsBefore = counter.Snapshot().Get(StorageService.Table, "GET");
+
+        // Streamed pieces with sub-millisecond times and data: handed over exactly as a read returns them.
+        var at = T0.AddTicks(12_345).ToOffset(TimeSpan.FromHours(2));
+        var data = JsonDocument.Parse("""{"step":2}""").RootElement.Clone();
+        for (var i = 0; i < 5; i++)
+        {
+            await here.AppendAsync(runId, [new LiveEntry { Type = LiveEntryType.Chunk, At = at, MessageId = "m", Text = "piece" + i, Data = data }], timeout.Token);
+        }
+
+        await WaitAsync(() => Count() == 6);
+        Assert.Equal(readsBefore, counter.Snapshot().Get(StorageService.Table, "GET"));
+
+        // Another host's append is not handed over: with a 5-minute poll, a wake-up makes the reader read it.
+        await other.AppendAsync(runId, [Chunk("remote")], timeout.Token);
+        signals.Wake(runId);
+        await WaitAsync(() => Count() == 7);
+        await here.AppendAsync(runId, [new LiveEntry { Type = LiveEntryType.End, At = T0, EventKind = "Completed" }], timeout.Token);
+        await reading;
+
+        var stored = await here.ReadAsync(runId, cancellationToken: timeout.Token);
+        Assert.Equal(stored.Select(Json), seen.Select(Json));
+        Assert.Equal([1L, 2, 3, 4, 5, 6, 7, 8], seen.Select(e => e.Sequence));
+
+        int Count()
+        {
+            lock (seen)
+            {
+                return seen.Count;
+            }
+        }
+
+        static string Json(LiveEntry e) => JsonSerializer.Serialize(e with { Data = null }) + e.Data?.GetRawText();
 
         async Task WaitAsync(Func<bool> condition)
         {
