@@ -136,47 +136,47 @@ internal sealed partial class LiveSocketSession(
 
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(ReceiveChunk);
-        var message = new ArrayBufferWriter<byte>(ReceiveChunk);
-        try
+        while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
         {
-            while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
+            // An idle connection waits with a zero-byte receive: it holds no buffer until a message starts.
+            var result = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
             {
-                message.Clear();
+                await AnswerCloseAsync(cancellationToken);
+                return;
+            }
+
+            var buffer = ArrayPool<byte>.Shared.Rent(ReceiveChunk);
+            ArrayBufferWriter<byte>? parts = null;
+            try
+            {
+                var length = 0;
                 var tooLarge = false;
-                ValueWebSocketReceiveResult result;
-                do
+                while (!result.EndOfMessage)
                 {
-                    result = await socket.ReceiveAsync(buffer.AsMemory(), cancellationToken);
+                    result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
-                        if (socket.State == WebSocketState.CloseReceived)
-                        {
-                            await _sending.WaitAsync(cancellationToken);
-                            try
-                            {
-                                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
-                            }
-                            finally
-                            {
-                                _sending.Release();
-                            }
-                        }
-
+                        await AnswerCloseAsync(cancellationToken);
                         return;
                     }
 
-                    if (message.WrittenCount + result.Count > options.MaxMessageBytes)
+                    length += result.Count;
+                    if (tooLarge || (parts?.WrittenCount ?? 0) + length > options.MaxMessageBytes)
                     {
                         // Read to the message's end and drop it: the connection stays usable.
                         tooLarge = true;
+                        parts?.Clear();
+                        length = 0;
                     }
-                    else if (!tooLarge)
+                    else if (length == buffer.Length && !result.EndOfMessage)
                     {
-                        message.Write(buffer.AsSpan(0, result.Count));
+                        // A message longer than one buffer is gathered (the buffer is pooled, the gathering is not).
+                        parts ??= new ArrayBufferWriter<byte>(2 * ReceiveChunk);
+                        parts.Write(buffer.AsSpan(0, length));
+                        length = 0;
                     }
                 }
-                while (!result.EndOfMessage);
 
                 if (tooLarge)
                 {
@@ -186,15 +186,36 @@ internal sealed partial class LiveSocketSession(
                 {
                     await SendAsync(LiveFrames.Error("not_text", StatusCodes.Status415UnsupportedMediaType, "Messages are JSON text; binary messages are not read."), cancellationToken);
                 }
+                else if (parts is null)
+                {
+                    await HandleAsync(buffer.AsMemory(0, length), cancellationToken);
+                }
                 else
                 {
-                    await HandleAsync(message.WrittenMemory, cancellationToken);
+                    parts.Write(buffer.AsSpan(0, length));
+                    await HandleAsync(parts.WrittenMemory, cancellationToken);
                 }
             }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
-        finally
+    }
+
+    private async Task AnswerCloseAsync(CancellationToken cancellationToken)
+    {
+        if (socket.State == WebSocketState.CloseReceived)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            await _sending.WaitAsync(cancellationToken);
+            try
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
+            }
+            finally
+            {
+                _sending.Release();
+            }
         }
     }
 

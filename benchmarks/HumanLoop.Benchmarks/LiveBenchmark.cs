@@ -13,23 +13,25 @@ namespace HumanLoop.Benchmarks;
 /// WebSocket connections, each following its own <c>support-chat</c> run. Reports the app's memory per idle connection,
 /// the push latency of agent messages (from the time the node said it, stamped in the frame's <c>at</c>, to the frame's
 /// arrival), the first-token latency of a streamed reply (from sending the answer to its first chunk), and answers per
-/// second while every client answers its prompts.
+/// second while the clients answer their prompts, <c>active</c> conversations at a time (the others stay connected and
+/// idle, so the host holds every connection throughout).
 /// </summary>
 public static class LiveBenchmark
 {
     private const string Graph = "support-chat";
 
-    /// <summary>Runs the benchmark: <c>live [clients] [followUps]</c>; the last line printed is one JSON object.</summary>
+    /// <summary>Runs the benchmark: <c>live [clients] [followUps] [active]</c>; the last line printed is one JSON object.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
         var positional = args.Skip(1).Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
         int clients = positional.Count > 0 && int.TryParse(positional[0], CultureInfo.InvariantCulture, out var n) ? n : 1000;
         int followUps = positional.Count > 1 && int.TryParse(positional[1], CultureInfo.InvariantCulture, out var f) ? f : 1;
+        int active = positional.Count > 2 && int.TryParse(positional[2], CultureInfo.InvariantCulture, out var a) ? Math.Clamp(a, 1, clients) : Math.Min(clients, 50);
 
         var dataFolder = Path.Combine(Path.GetTempPath(), "humanloop-bench-" + Guid.NewGuid().ToString("N"));
         await using var azurite = await AzuriteLauncher.StartAsync(new AzuriteOptions { DataFolder = dataFolder });
         await using var app = await AppProcess.StartAsync(azurite.ConnectionString);
-        Console.Error.WriteLine($"live: {clients} WebSocket clients, each in its own {Graph} run, {followUps} follow-up question(s) each; app pid {app.ProcessId} on {app.BaseAddress}");
+        Console.Error.WriteLine($"live: {clients} WebSocket clients, each in its own {Graph} run, {followUps} follow-up question(s) each, {active} conversations at a time; app pid {app.ProcessId} on {app.BaseAddress}");
         using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
 
         // Warm-up: one whole conversation, so the baseline includes the app's JIT and pools.
@@ -57,14 +59,30 @@ public static class LiveBenchmark
         double perConnectionKb = (idle - baseline) / 1024.0 / clients;
         Console.Error.WriteLine($"  {clients} connected and at their first prompt in {connectSeconds:F0} s; app working set {baseline / 1048576.0:F0} -> {idle / 1048576.0:F0} MB");
 
-        // Everyone answers at once: account, username, follow-ups, done; each answer waits for the next prompt.
+        // The clients converse, `active` at a time: account, username, follow-ups, done; each answer waits for the next
+        // prompt. Every other connection stays open and idle meanwhile (those done close as their run ends).
         foreach (var session in sessions)
         {
             session.StartMeasuring();
         }
 
         clock.Restart();
-        await WaitAllAsync(sessions.Select(s => s.ConverseAsync(followUps, TimeSpan.FromMinutes(30))));
+        using (var turns = new SemaphoreSlim(active))
+        {
+            await WaitAllAsync(sessions.Select(async s =>
+            {
+                await turns.WaitAsync();
+                try
+                {
+                    await s.ConverseAsync(followUps, TimeSpan.FromMinutes(30));
+                }
+                finally
+                {
+                    turns.Release();
+                }
+            }));
+        }
+
         double answerSeconds = clock.Elapsed.TotalSeconds;
         int answers = sessions.Sum(s => s.Answers);
         var push = sessions.SelectMany(s => s.PushLatencies).Order().ToList();
@@ -77,13 +95,13 @@ public static class LiveBenchmark
 
         double p50 = DurableBenchmarkHost.Percentile(push, 50), p99 = DurableBenchmarkHost.Percentile(push, 99);
         double t50 = DurableBenchmarkHost.Percentile(firstToken, 50), t99 = DurableBenchmarkHost.Percentile(firstToken, 99);
-        Console.WriteLine($"live: {clients} WebSocket clients on one host, each in its own {Graph} run (connected in {connectSeconds:F0} s)");
+        Console.WriteLine($"live: {clients} WebSocket clients on one host, each in its own {Graph} run (connected in {connectSeconds:F0} s), {active} conversing at a time");
         Console.WriteLine($"  memory per idle connection: {perConnectionKb:N1} KB (app working set {baseline / 1048576.0:N0} MB with the runs waiting, {idle / 1048576.0:N0} MB connected, {peak / 1048576.0:N0} MB after answering)");
         Console.WriteLine($"  answers: {answers} in {answerSeconds:N1} s = {answers / answerSeconds:N1}/s");
         Console.WriteLine($"  push latency of agent messages ({push.Count}): p50 {p50:N0} ms, p99 {p99:N0} ms");
         Console.WriteLine($"  first-token latency of streamed replies ({firstToken.Count}): p50 {t50:N0} ms, p99 {t99:N0} ms");
         Console.WriteLine(FormattableString.Invariant(
-            $"{{\"scenario\":\"live\",\"clients\":{clients},\"followUps\":{followUps},\"memoryPerIdleConnectionKb\":{perConnectionKb:F1},\"answers\":{answers},\"answersPerSecond\":{answers / answerSeconds:F1},\"pushP50Ms\":{p50:F0},\"pushP99Ms\":{p99:F0},\"firstTokenP50Ms\":{t50:F0},\"firstTokenP99Ms\":{t99:F0}}}"));
+            $"{{\"scenario\":\"live\",\"clients\":{clients},\"active\":{active},\"followUps\":{followUps},\"memoryPerIdleConnectionKb\":{perConnectionKb:F1},\"answers\":{answers},\"answersPerSecond\":{answers / answerSeconds:F1},\"pushP50Ms\":{p50:F0},\"pushP99Ms\":{p99:F0},\"firstTokenP50Ms\":{t50:F0},\"firstTokenP99Ms\":{t99:F0}}}"));
         try
         {
             Directory.Delete(dataFolder, recursive: true);

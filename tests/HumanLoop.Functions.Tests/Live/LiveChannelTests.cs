@@ -176,6 +176,11 @@ public sealed class LiveChannelTests(HumanLoopAppFixture app) : IClassFixture<Hu
         await live.SendAsync("{\"type\":\"answer\",\"requestId\":\"account\",\"value\":\"" + new string('x', 70_000) + "\",\"clientMessageId\":\"big\"}", timeout.Token);
         Assert.Equal("too_large", LiveSocket.Text(await live.WaitForTypeAsync("error", timeout.Token, skip: count), "code"));
         count = live.Frames.Count;
+
+        // Longer than the server's receive buffer, within the limit: gathered whole, then read (an unknown type here).
+        await live.SendAsync("{\"type\":\"dance\",\"pad\":\"" + new string('y', 20_000) + "\"}", timeout.Token);
+        Assert.Equal("unknown_type", LiveSocket.Text(await live.WaitForTypeAsync("error", timeout.Token, skip: count), "code"));
+        count = live.Frames.Count;
         await live.SendBytesAsync([1, 2, 3], WebSocketMessageType.Binary, timeout.Token);
         Assert.Equal("not_text", LiveSocket.Text(await live.WaitForTypeAsync("error", timeout.Token, skip: count), "code"));
 
