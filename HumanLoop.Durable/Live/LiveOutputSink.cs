@@ -4,7 +4,7 @@ namespace HumanLoop.Durable.Live;
 
 /// <summary>
 /// A node activity's output, written to the run's live log in batches: the first piece at once, then whatever was said
-/// meanwhile at most once per flush interval, consecutive chunks of one message merged into one row. The records the
+/// meanwhile at most once per flush interval (a whole message at once), consecutive chunks of one message merged into one row. The records the
 /// activity carries (the answer that started this node, say) go first, so a reader sees them before the reply.
 /// </summary>
 internal sealed class LiveOutputSink : IAgentOutputSink
@@ -20,6 +20,7 @@ internal sealed class LiveOutputSink : IAgentOutputSink
     private Task _flushing = Task.CompletedTask;
     private bool _running;
     private readonly TaskCompletionSource _hurry = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _whole = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastFlushStarted = long.MinValue;
 
     /// <summary>Creates the sink of one node activity.</summary>
@@ -63,6 +64,12 @@ internal sealed class LiveOutputSink : IAgentOutputSink
             else
             {
                 _pending.Add(entry);
+            }
+
+            if (entry.Type == LiveEntryType.Message)
+            {
+                // A whole message is written at once: readers wait for it, not for the next interval.
+                _whole.TrySetResult();
             }
 
             if (!_running)
@@ -113,10 +120,16 @@ internal sealed class LiveOutputSink : IAgentOutputSink
         while (true)
         {
             var wait = _lastFlushStarted == long.MinValue ? TimeSpan.Zero : _interval - _time.GetElapsedTime(_lastFlushStarted);
-            if (wait > TimeSpan.Zero && !_hurry.Task.IsCompleted)
+            Task whole;
+            lock (_gate)
             {
-                // CompleteAsync cuts the wait short: what is pending is written at once.
-                await Task.WhenAny(Task.Delay(wait, _time), _hurry.Task).ConfigureAwait(false);
+                whole = _whole.Task;
+            }
+
+            if (wait > TimeSpan.Zero && !_hurry.Task.IsCompleted && !whole.IsCompleted)
+            {
+                // CompleteAsync and a whole message cut the wait short: what is pending is written at once.
+                await Task.WhenAny(Task.Delay(wait, _time), _hurry.Task, whole).ConfigureAwait(false);
             }
 
             List<LiveEntry> batch;
@@ -130,6 +143,10 @@ internal sealed class LiveOutputSink : IAgentOutputSink
 
                 batch = [.. _pending];
                 _pending.Clear();
+                if (_whole.Task.IsCompleted)
+                {
+                    _whole = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
             }
 
             _lastFlushStarted = _time.GetTimestamp();

@@ -59,12 +59,23 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
         var names = Enumerable.Range(0, Options.StorageProvider.PartitionCount).Select(i => $"{hub}-control-{i:00}").Append($"{hub}-workitems");
         var queues = names.Select(n => new QueueClient(_azurite.ConnectionString, n)).ToList();
         var clock = Stopwatch.StartNew();
+        var last = -1;
+        var steady = 0;
         while (clock.Elapsed < limit)
         {
             var counts = await Task.WhenAll(queues.Select(async q => (await q.GetPropertiesAsync()).Value.ApproximateMessagesCount));
             int backlog = counts.Sum();
             if (backlog <= resident)
             {
+                return;
+            }
+
+            // The count includes invisible messages (timers, and work the engine holds); unchanged for 20 s means settled.
+            steady = backlog == last ? steady + 1 : 0;
+            last = backlog;
+            if (steady >= 4)
+            {
+                Console.Error.WriteLine($"  engine backlog settled at {backlog} queue messages ({clock.Elapsed.TotalSeconds:F0} s)");
                 return;
             }
 

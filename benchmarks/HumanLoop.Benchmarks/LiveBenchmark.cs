@@ -20,7 +20,7 @@ public static class LiveBenchmark
 {
     private const string Graph = "support-chat";
 
-    /// <summary>Runs the benchmark: <c>live [clients] [followUps] [active]</c>; the last line printed is one JSON object.</summary>
+    /// <summary>Runs the benchmark: <c>live [clients] [followUps] [active] [conversations]</c>; the last line printed is one JSON object.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
         var positional = args.Skip(1).Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
@@ -28,10 +28,13 @@ public static class LiveBenchmark
         int followUps = positional.Count > 1 && int.TryParse(positional[1], CultureInfo.InvariantCulture, out var f) ? f : 1;
         int active = positional.Count > 2 && int.TryParse(positional[2], CultureInfo.InvariantCulture, out var a) ? Math.Clamp(a, 1, clients) : Math.Min(clients, 50);
 
+        // How many of the clients converse (the rest stay connected and idle to the end); all by default.
+        int conversations = positional.Count > 3 && int.TryParse(positional[3], CultureInfo.InvariantCulture, out var c) ? Math.Clamp(c, 1, clients) : clients;
+
         var dataFolder = Path.Combine(Path.GetTempPath(), "humanloop-bench-" + Guid.NewGuid().ToString("N"));
         await using var azurite = await AzuriteLauncher.StartAsync(new AzuriteOptions { DataFolder = dataFolder });
         await using var app = await AppProcess.StartAsync(azurite.ConnectionString);
-        Console.Error.WriteLine($"live: {clients} WebSocket clients, each in its own {Graph} run, {followUps} follow-up question(s) each, {active} conversations at a time; app pid {app.ProcessId} on {app.BaseAddress}");
+        Console.Error.WriteLine($"live: {clients} WebSocket clients, each in its own {Graph} run, {followUps} follow-up question(s) each, {conversations} of them conversing, {active} at a time; app pid {app.ProcessId} on {app.BaseAddress}");
         using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
 
         // Warm-up: one whole conversation, so the baseline includes the app's JIT and pools.
@@ -69,7 +72,7 @@ public static class LiveBenchmark
         clock.Restart();
         using (var turns = new SemaphoreSlim(active))
         {
-            await WaitAllAsync(sessions.Select(async s =>
+            await WaitAllAsync(sessions.Take(conversations).Select(async s =>
             {
                 await turns.WaitAsync();
                 try
@@ -95,13 +98,13 @@ public static class LiveBenchmark
 
         double p50 = DurableBenchmarkHost.Percentile(push, 50), p99 = DurableBenchmarkHost.Percentile(push, 99);
         double t50 = DurableBenchmarkHost.Percentile(firstToken, 50), t99 = DurableBenchmarkHost.Percentile(firstToken, 99);
-        Console.WriteLine($"live: {clients} WebSocket clients on one host, each in its own {Graph} run (connected in {connectSeconds:F0} s), {active} conversing at a time");
+        Console.WriteLine($"live: {clients} WebSocket clients on one host, each in its own {Graph} run (connected in {connectSeconds:F0} s), {conversations} conversing, {active} at a time, the others connected and idle");
         Console.WriteLine($"  memory per idle connection: {perConnectionKb:N1} KB (app working set {baseline / 1048576.0:N0} MB with the runs waiting, {idle / 1048576.0:N0} MB connected, {peak / 1048576.0:N0} MB after answering)");
         Console.WriteLine($"  answers: {answers} in {answerSeconds:N1} s = {answers / answerSeconds:N1}/s");
         Console.WriteLine($"  push latency of agent messages ({push.Count}): p50 {p50:N0} ms, p99 {p99:N0} ms");
         Console.WriteLine($"  first-token latency of streamed replies ({firstToken.Count}): p50 {t50:N0} ms, p99 {t99:N0} ms");
         Console.WriteLine(FormattableString.Invariant(
-            $"{{\"scenario\":\"live\",\"clients\":{clients},\"active\":{active},\"followUps\":{followUps},\"memoryPerIdleConnectionKb\":{perConnectionKb:F1},\"answers\":{answers},\"answersPerSecond\":{answers / answerSeconds:F1},\"pushP50Ms\":{p50:F0},\"pushP99Ms\":{p99:F0},\"firstTokenP50Ms\":{t50:F0},\"firstTokenP99Ms\":{t99:F0}}}"));
+            $"{{\"scenario\":\"live\",\"clients\":{clients},\"active\":{active},\"conversations\":{conversations},\"followUps\":{followUps},\"memoryPerIdleConnectionKb\":{perConnectionKb:F1},\"answers\":{answers},\"answersPerSecond\":{answers / answerSeconds:F1},\"pushP50Ms\":{p50:F0},\"pushP99Ms\":{p99:F0},\"firstTokenP50Ms\":{t50:F0},\"firstTokenP99Ms\":{t99:F0}}}"));
         try
         {
             Directory.Delete(dataFolder, recursive: true);

@@ -5,6 +5,7 @@ using HumanLoop.Durable.TaskHub;
 using HumanLoop.Output;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace HumanLoop.Durable.Tests.Live;
 
@@ -211,6 +212,43 @@ public sealed class LiveLogTests(AzuriteFixture azurite)
         Assert.Equal(text, string.Concat(chunks.Select(c => c.Text)));
         Assert.InRange(chunks.Count, 1, 5);
         Assert.Single(entries, e => e.Type == LiveEntryType.Accepted);
+    }
+
+    [Fact]
+    public async Task OutputSink_AWholeMessage_IsWrittenAtOnce_NotAfterTheInterval()
+    {
+        using var timeout = TestTimeout.Start();
+        var (log, runId, _) = await CreateAsync(timeout.Token);
+        var time = new FakeTimeProvider(T0);
+        var sink = new LiveOutputSink(log, runId, [], time, TimeSpan.FromMinutes(1));
+        var output = new AgentOutput(sink, "reply", "n1");
+
+        // The first piece goes at once; the second waits for the interval, which this clock never reaches...
+        var message = output.BeginMessage();
+        await message.AppendAsync("Hello ", timeout.Token);
+        await WaitForAsync(entries => entries.Count == 1);
+        await message.AppendAsync("there", timeout.Token);
+
+        // ...until the whole message is said: it and the pending piece are written without the clock moving.
+        await message.CompleteAsync(timeout.Token);
+        var written = await WaitForAsync(entries => entries.Any(e => e.Type == LiveEntryType.Message));
+        Assert.Equal(["Hello ", "there", "Hello there"], written.Select(e => e.Text));
+        Assert.Equal(T0, time.GetUtcNow());
+        await sink.CompleteAsync(timeout.Token);
+
+        async Task<IReadOnlyList<LiveEntry>> WaitForAsync(Func<IReadOnlyList<LiveEntry>, bool> done)
+        {
+            while (true)
+            {
+                var entries = await log.ReadAsync(runId, cancellationToken: timeout.Token);
+                if (done(entries))
+                {
+                    return entries;
+                }
+
+                await Task.Delay(10, timeout.Token);
+            }
+        }
     }
 
     private static LiveEntry Chunk(string text) => new() { Type = LiveEntryType.Chunk, At = T0, MessageId = "m", Text = text };
