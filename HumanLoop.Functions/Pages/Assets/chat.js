@@ -95,8 +95,14 @@
         break;
       }
       case "prompt": {
-        prompts.set(frame.requestId, frame);
+        var elsewhere = otherChannels(frame.channel);
         bubble("agent prompt", frame.prompt).dataset.requestId = frame.requestId;
+        if (elsewhere) {
+          // Not a question for the chat (a review by email, say): shown, and answered where it was sent.
+          bubble("system elsewhere", "Waiting for an answer by " + elsewhere + ".").dataset.requestId = frame.requestId;
+          break;
+        }
+        prompts.set(frame.requestId, frame);
         current = frame.requestId;
         renderComposer(frame);
         break;
@@ -137,6 +143,15 @@
       default:
         break;
     }
+  }
+
+  // The channels a request goes out on, in words, when the chat is not one of them; null when it is (or none is named).
+  function otherChannels(channel) {
+    if (typeof channel !== "string" || channel === "") { return null; }
+    var names = channel.split(/[\s,]+/).filter(function (name) { return name !== ""; });
+    if (names.indexOf("Chat") >= 0 || names.indexOf("Any") >= 0) { return null; }
+    var words = names.map(function (name) { return name.toLowerCase(); });
+    return words.length > 1 ? words.slice(0, -1).join(", ") + " or " + words[words.length - 1] : words[0];
   }
 
   function closePrompt(requestId) {
