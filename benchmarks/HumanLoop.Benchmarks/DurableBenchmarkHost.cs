@@ -4,10 +4,12 @@ using Microsoft.Extensions.Options;
 using HumanLoop.Durable.Azurite;
 using HumanLoop.Durable.Client;
 using HumanLoop.Durable.DependencyInjection;
+using HumanLoop.Durable.HumanTasks;
 using HumanLoop.Durable.Storage;
 using HumanLoop.Durable.TaskHub;
 using Azure.Storage.Queues;
 using HumanLoop.Graphs;
+using HumanLoop.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -84,6 +86,31 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
         }
 
         Console.Error.WriteLine($"  engine backlog not drained within {limit}");
+    }
+
+    /// <summary>Waits until <paramref name="expected"/> human tasks are open (each run waits on its step), printing progress.</summary>
+    /// <param name="expected">How many open tasks to wait for.</param>
+    /// <param name="limit">The longest wait.</param>
+    /// <returns>The open tasks found last.</returns>
+    public async Task<int> WaitForOpenTasksAsync(int expected, TimeSpan limit)
+    {
+        var store = _host.Services.GetRequiredService<HumanTaskStore>();
+        var clock = Stopwatch.StartNew();
+        var open = 0;
+        while (clock.Elapsed < limit)
+        {
+            open = (await store.ListAsync(new HumanTaskQuery { Status = HumanRequestStatus.Open, Top = expected + 1000 })).Count;
+            if (open >= expected)
+            {
+                return open;
+            }
+
+            Console.Error.WriteLine($"  {open}/{expected} runs waiting on their step ({clock.Elapsed.TotalSeconds:F0} s)");
+            await Task.Delay(TimeSpan.FromSeconds(5));
+        }
+
+        Console.Error.WriteLine($"  only {open}/{expected} runs waiting after {limit}");
+        return open;
     }
 
     /// <summary>The host's loggers.</summary>

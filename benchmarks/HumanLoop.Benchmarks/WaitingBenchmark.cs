@@ -42,7 +42,7 @@ public static class WaitingBenchmark
         var process = Process.GetCurrentProcess();
 
         await StartManyAsync(host, "waiting", input, "warm-", 200);
-        await host.WaitForEngineIdleAsync(200, TimeSpan.FromMinutes(2));
+        await host.WaitForOpenTasksAsync(200, TimeSpan.FromMinutes(5));
         await Task.Delay(3000);
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         process.Refresh();
@@ -53,7 +53,7 @@ public static class WaitingBenchmark
         double scheduleSeconds = clock.Elapsed.TotalSeconds;
 
         // Scheduling only queues the start messages; the runs wait on their human step once the engine has run them.
-        await host.WaitForEngineIdleAsync(200 + runs, TimeSpan.FromMinutes(30));
+        await host.WaitForOpenTasksAsync(200 + runs, TimeSpan.FromMinutes(30));
         double startSeconds = clock.Elapsed.TotalSeconds;
         await Task.Delay(3000);
         long heapAfter = GC.GetTotalMemory(forceFullCollection: true);
@@ -69,31 +69,45 @@ public static class WaitingBenchmark
         double cpuPercent = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds / quiet.TotalMilliseconds * 100;
         long quietTransactions = host.Counter.Snapshot().Total;
 
-        // Timer lateness: deadlines 4 s out, fired by the timer service and applied through the run machine.
-        var ids = await StartManyAsync(host, "soon", input, "soon-", timerRuns);
-        var lateness = new List<double>();
-        foreach (var id in ids)
-        {
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await host.Client.WaitForCompletionAsync(id, wait.Token);
-            var events = await host.Client.GetEventsAsync(id);
-            var opened = events.First(e => e.Kind == RunEventKind.HumanInputRequested).At;
-            var fired = events.First(e => e.Kind == RunEventKind.TimedOut).At;
-            lateness.Add((fired - opened - TimeSpan.FromSeconds(4)).TotalMilliseconds);
-        }
-
-        lateness.Sort();
-        double p50 = DurableBenchmarkHost.Percentile(lateness, 50);
-        double p99 = DurableBenchmarkHost.Percentile(lateness, 99);
         double heapMb = (heapAfter - heapBefore) / 1048576.0;
         double wsMb = (workingSetAfter - workingSetBefore) / 1048576.0;
         Console.WriteLine($"waiting: {runs} runs waiting on an approval with a 30-day deadline (scheduled in {scheduleSeconds:N1} s, all waiting after {startSeconds:N1} s, {runs / startSeconds:N0}/s)");
         Console.WriteLine($"  memory growth: managed heap {heapMb:N1} MB, working set {wsMb:N1} MB");
         Console.WriteLine($"  idle: {cpuPercent:N2}% of one core, {quietTransactions / quiet.TotalSeconds:N1} storage transactions/s (polling)");
-        Console.WriteLine($"  timer lateness over {timerRuns} deadlines: p50 {p50:N0} ms, p99 {p99:N0} ms, max {lateness[^1]:N0} ms");
+
+        // Timer lateness: deadlines 4 s out, fired by the engine's timers and applied through the run machine. A run
+        // not finished within five minutes of the last start counts as missed, not as a crash of the benchmark.
+        var ids = await StartManyAsync(host, "soon", input, "soon-", timerRuns);
+        var lateness = new List<double>();
+        var missed = 0;
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(5)))
+        {
+            foreach (var id in ids)
+            {
+                try
+                {
+                    await host.Client.WaitForCompletionAsync(id, deadline.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    missed++;
+                    continue;
+                }
+
+                var events = await host.Client.GetEventsAsync(id);
+                var opened = events.First(e => e.Kind == RunEventKind.HumanInputRequested).At;
+                var fired = events.First(e => e.Kind == RunEventKind.TimedOut).At;
+                lateness.Add((fired - opened - TimeSpan.FromSeconds(4)).TotalMilliseconds);
+            }
+        }
+
+        lateness.Sort();
+        double p50 = lateness.Count > 0 ? DurableBenchmarkHost.Percentile(lateness, 50) : double.NaN;
+        double p99 = lateness.Count > 0 ? DurableBenchmarkHost.Percentile(lateness, 99) : double.NaN;
+        Console.WriteLine($"  timer lateness over {lateness.Count} of {timerRuns} deadlines ({missed} not done within 5 minutes): p50 {p50:N0} ms, p99 {p99:N0} ms, max {(lateness.Count > 0 ? lateness[^1] : double.NaN):N0} ms");
         Console.WriteLine(FormattableString.Invariant(
-            $"{{\"scenario\":\"waiting\",\"runs\":{runs},\"heapGrowthMb\":{heapMb:F1},\"workingSetGrowthMb\":{wsMb:F1},\"idleCpuPercent\":{cpuPercent:F2},\"idleTransactionsPerSecond\":{quietTransactions / quiet.TotalSeconds:F1},\"timerRuns\":{timerRuns},\"timerLatenessP50Ms\":{p50:F0},\"timerLatenessP99Ms\":{p99:F0}}}"));
-        return 0;
+            $"{{\"scenario\":\"waiting\",\"runs\":{runs},\"heapGrowthMb\":{heapMb:F1},\"workingSetGrowthMb\":{wsMb:F1},\"idleCpuPercent\":{cpuPercent:F2},\"idleTransactionsPerSecond\":{quietTransactions / quiet.TotalSeconds:F1},\"timerRuns\":{timerRuns},\"timerMissed\":{missed},\"timerLatenessP50Ms\":{p50:F0},\"timerLatenessP99Ms\":{p99:F0}}}"));
+        return missed == 0 ? 0 : 1;
     }
 
     private static async Task<List<string>> StartManyAsync(DurableBenchmarkHost host, string graph, System.Text.Json.JsonElement input, string prefix, int count)
