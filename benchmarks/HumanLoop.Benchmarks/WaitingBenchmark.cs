@@ -68,6 +68,14 @@ public static class WaitingBenchmark
         process.Refresh();
         double cpuPercent = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds / quiet.TotalMilliseconds * 100;
         long quietTransactions = host.Counter.Snapshot().Total;
+        if (host.Counter.TrackResources)
+        {
+            // HUMANLOOP_BENCH_RESOURCES=1: what the quiet interval's storage calls were.
+            foreach (var (resource, count) in host.Counter.ByResource.OrderByDescending(r => r.Value).Take(12))
+            {
+                Console.Error.WriteLine($"  quiet: {resource} {count}");
+            }
+        }
 
         double heapMb = (heapAfter - heapBefore) / 1048576.0;
         double wsMb = (workingSetAfter - workingSetBefore) / 1048576.0;
