@@ -16,6 +16,14 @@ public sealed class LiveEndpointOptions
     /// </summary>
     public IList<string> AllowedOrigins { get; } = [];
 
+    /// <summary>
+    /// How many messages a second one WebSocket may send, on average; a client may send twice as many in a burst. A
+    /// message beyond that is dropped with a <c>rate_limited</c> error frame (429) naming when to send again, and the
+    /// connection stays open. The default is 10.
+    /// </summary>
+    [Range(1, 1000)]
+    public int MaxMessagesPerSecond { get; set; } = 10;
+
     /// <summary>How often the WebSocket sends a keep-alive ping frame, and SSE a comment, while nothing else is sent. The default is 15 s.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);

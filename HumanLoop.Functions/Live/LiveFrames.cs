@@ -121,6 +121,9 @@ internal static class LiveFrames
                 case JsonElement json:
                     Json(w, name, json);
                     break;
+                case long number:
+                    w.WriteNumber(name, number);
+                    break;
                 default:
                     w.WriteString(name, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture));
                     break;

@@ -32,6 +32,9 @@ internal sealed partial class LiveSocketSession(
     private CancellationTokenSource? _following;
     private Task _feedTask = Task.CompletedTask;
     private volatile Task _answering = Task.CompletedTask;
+    private readonly TimeProvider _time = context.RequestServices.GetRequiredService<TimeProvider>();
+    private double _tokens;
+    private long _lastRefill;
 
     /// <summary>Runs the session until either side closes it or the request is aborted.</summary>
     /// <param name="after">The sequence number the client asked to resume after.</param>
@@ -178,7 +181,17 @@ internal sealed partial class LiveSocketSession(
                     }
                 }
 
-                if (tooLarge)
+                if (!TakeToken(out var retryAfter))
+                {
+                    await SendAsync(
+                        LiveFrames.Error(
+                            "rate_limited",
+                            StatusCodes.Status429TooManyRequests,
+                            $"At most {options.MaxMessagesPerSecond} messages a second; this one was dropped. Send it again after {retryAfter.TotalMilliseconds:F0} ms.",
+                            extra: [new("retryAfterMs", (long)Math.Ceiling(retryAfter.TotalMilliseconds))]),
+                        cancellationToken);
+                }
+                else if (tooLarge)
                 {
                     await SendAsync(LiveFrames.Error("too_large", StatusCodes.Status413PayloadTooLarge, $"A message may have at most {options.MaxMessageBytes} bytes; it was dropped."), cancellationToken);
                 }
@@ -201,6 +214,25 @@ internal sealed partial class LiveSocketSession(
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
+    }
+
+    // A token bucket per connection: MaxMessagesPerSecond tokens a second, up to twice that in hand.
+    private bool TakeToken(out TimeSpan retryAfter)
+    {
+        var rate = (double)options.MaxMessagesPerSecond;
+        var capacity = 2 * rate;
+        var now = _time.GetTimestamp();
+        _tokens = _lastRefill == 0 ? capacity : Math.Min(capacity, _tokens + (_time.GetElapsedTime(_lastRefill, now).TotalSeconds * rate));
+        _lastRefill = now;
+        if (_tokens >= 1)
+        {
+            _tokens -= 1;
+            retryAfter = TimeSpan.Zero;
+            return true;
+        }
+
+        retryAfter = TimeSpan.FromSeconds((1 - _tokens) / rate);
+        return false;
     }
 
     private async Task AnswerCloseAsync(CancellationToken cancellationToken)

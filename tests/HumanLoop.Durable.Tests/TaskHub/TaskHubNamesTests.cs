@@ -22,7 +22,7 @@ public sealed partial class TaskHubNamesTests
         Assert.Equal("humanloophub-human-tasks", names.HumanTasksQueue);
         Assert.Equal("humanloophub-largemessages", names.LargeMessagesContainer);
         Assert.Equal("humanloophub-leases", names.LeasesContainer);
-        Assert.Equal(["HumanLoopHubInstances", "HumanLoopHubHistory", "HumanLoopHubHumanTasks", "HumanLoopHubRunEvents", "HumanLoopHubUsedLinks", "HumanLoopHubNotices", "HumanLoopHubWebhookDeadLetters", "HumanLoopHubAudit", "HumanLoopHubIdempotency", "HumanLoopHubLive"], names.Tables);
+        Assert.Equal(["HumanLoopHubInstances", "HumanLoopHubHistory", "HumanLoopHubHumanTasks", "HumanLoopHubRunEvents", "HumanLoopHubUsedLinks", "HumanLoopHubNotices", "HumanLoopHubWebhookDeadLetters", "HumanLoopHubAudit", "HumanLoopHubIdempotency", "HumanLoopHubLive", "HumanLoopHubLiveWake"], names.Tables);
         Assert.Equal(6, names.Queues.Count);
         Assert.Equal(["humanloophub-largemessages", "humanloophub-leases", "humanloophub-keys"], names.BlobContainers);
     }

@@ -144,6 +144,37 @@ public sealed class LiveChannelTests(HumanLoopAppFixture app) : IClassFixture<Hu
     }
 
     [Fact]
+    public async Task WebSocket_AFloodOfMessages_IsRateLimitedPerConnection_WithRetryAfter_AndTheConnectionStaysUsable()
+    {
+        using var timeout = TestTimeout.Start(120);
+        var runId = await StartChatAsync(timeout.Token);
+        await using var live = await LiveSocket.ConnectAsync(app.BaseAddress, runId, timeout.Token);
+        await live.WaitForTypeAsync("prompt", timeout.Token, f => LiveSocket.Text(f, "node") == "account");
+
+        // 60 pings at once: a burst of 20 (twice the default 10 a second) and what refills meanwhile are answered, the rest refused.
+        var before = live.Frames.Count;
+        for (var i = 0; i < 60; i++)
+        {
+            await live.SendAsync($$"""{"type":"ping","nonce":"p{{i}}"}""", timeout.Token);
+        }
+
+        await live.WaitForAsync(_ => live.Frames.Count - before >= 60, timeout.Token, skip: before);
+        var replies = live.Frames.Skip(before).Where(f => LiveSocket.Type(f) is "pong" or "error").Take(60).ToList();
+        var limited = replies.Where(f => LiveSocket.Type(f) == "error").ToList();
+        Assert.All(limited, f => Assert.Equal(("rate_limited", 429), (LiveSocket.Text(f, "code"), f.GetProperty("status").GetInt32())));
+        Assert.InRange(replies.Count(f => LiveSocket.Type(f) == "pong"), 20, 59);
+        Assert.NotEmpty(limited);
+        var retryAfter = limited[^1].GetProperty("retryAfterMs").GetInt64();
+        Assert.InRange(retryAfter, 1, 100);
+
+        // After the wait the server named, the same connection is answered again.
+        await Task.Delay(TimeSpan.FromMilliseconds(retryAfter), timeout.Token);
+        var count = live.Frames.Count;
+        await live.SendAsync("""{"type":"ping","nonce":"after"}""", timeout.Token);
+        Assert.Equal("after", LiveSocket.Text(await live.WaitForTypeAsync("pong", timeout.Token, skip: count), "nonce"));
+    }
+
+    [Fact]
     public async Task WebSocket_HostileMessages_GetErrorFrames_TheConnectionAndServerKeepWorking()
     {
         using var timeout = TestTimeout.Start(120);
