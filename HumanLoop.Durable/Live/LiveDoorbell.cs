@@ -45,7 +45,6 @@ public sealed partial class LiveDoorbell : BackgroundService
     private DateTimeOffset _nextRefresh;
     private DateTimeOffset _nextSweep;
     private DateTimeOffset _cursor;
-    private bool _covered;
 
     /// <summary>Creates the doorbell of one hub.</summary>
     /// <param name="tables">The account's Table service.</param>
@@ -265,18 +264,16 @@ public sealed partial class LiveDoorbell : BackgroundService
         // Every other host re-reads the listeners within one refresh interval; a new host rings until its first read.
         if (_listeningSince is { } since && now >= since + (2 * _options.ListenerRefreshInterval))
         {
-            _covered = true;
             _signals.IsCovered = true;
         }
     }
 
     private void Uncover()
     {
-        _signals.IsCovered = false;
-        if (_covered)
+        if (_signals.IsCovered)
         {
             // Readers waiting on the long safety interval read now and then wait the short one.
-            _covered = false;
+            _signals.IsCovered = false;
             _signals.WakeAll();
         }
     }

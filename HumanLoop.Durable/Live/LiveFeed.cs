@@ -111,12 +111,12 @@ public sealed partial class LiveFeed
             }
 
             var ceiling = _signals.IsCovered ? _options.CoveredPollInterval : _options.MaxPollInterval;
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks, ceiling.Ticks));
+            delay = delay < ceiling ? delay : ceiling;
             var wake = await WaitAsync(woken, delay, cancellationToken).ConfigureAwait(false);
 
             // A local append is handed over; a ring, a poll or a failed read before reads storage.
             mustRead |= wake != LiveWake.Local;
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Math.Max(_options.MaxPollInterval.Ticks, _options.CoveredPollInterval.Ticks)));
+            delay *= 2;
         }
     }
 

@@ -143,16 +143,13 @@ public sealed class LiveSignals
             TaskCompletionSource<LiveWake>? wait;
             lock (state)
             {
-                if (appended.Count > 0 && appended[0].Sequence == state.Last + 1 && state.Last > 0)
+                if (appended.Count == 0 || appended[0].Sequence != state.Last + 1)
                 {
-                    state.Recent.AddRange(appended);
-                }
-                else
-                {
-                    // The first append seen here, or after another host's: only what follows is known whole.
+                    // Not known, or after another host's append: only what follows is known whole.
                     state.Recent.Clear();
-                    state.Recent.AddRange(appended);
                 }
+
+                state.Recent.AddRange(appended);
 
                 if (state.Recent.Count > MaxRecent)
                 {

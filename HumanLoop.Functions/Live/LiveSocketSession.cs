@@ -103,7 +103,7 @@ internal sealed partial class LiveSocketSession(
                 if (entry.Type == LiveEntryType.End)
                 {
                     // An answer still on its way gets its ack before the close (the run's end may be that answer's doing).
-                    await Task.WhenAny(_answering, Task.Delay(CloseWait, context.RequestServices.GetRequiredService<TimeProvider>(), cancellationToken));
+                    await Task.WhenAny(_answering, Task.Delay(CloseWait, _time, cancellationToken));
                     await _sending.WaitAsync(cancellationToken);
                     try
                     {
@@ -130,7 +130,7 @@ internal sealed partial class LiveSocketSession(
 
     private async Task AbortUnlessClosedAsync()
     {
-        await Task.Delay(CloseWait, context.RequestServices.GetRequiredService<TimeProvider>()).ConfigureAwait(false);
+        await Task.Delay(CloseWait, _time).ConfigureAwait(false);
         if (socket.State != WebSocketState.Closed)
         {
             socket.Abort();

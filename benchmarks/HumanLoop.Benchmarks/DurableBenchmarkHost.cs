@@ -49,45 +49,6 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
     /// <summary>The effective options the engine runs with.</summary>
     public DurableHumanLoopOptions Options => _host.Services.GetRequiredService<IOptions<DurableHumanLoopOptions>>().Value;
 
-    /// <summary>
-    /// Waits until the engine's control and work-item queues are empty (approximate counts, as the queue service reports
-    /// them), printing the backlog to stderr: started runs have then all reached their human step.
-    /// </summary>
-    /// <param name="resident">Messages that stay: a waiting run's deadline timer is an invisible control-queue message.</param>
-    /// <param name="limit">How long to wait at most.</param>
-    public async Task WaitForEngineIdleAsync(int resident, TimeSpan limit)
-    {
-        var hub = Options.HubName.ToLowerInvariant();
-        var names = Enumerable.Range(0, Options.StorageProvider.PartitionCount).Select(i => $"{hub}-control-{i:00}").Append($"{hub}-workitems");
-        var queues = names.Select(n => new QueueClient(_azurite.ConnectionString, n)).ToList();
-        var clock = Stopwatch.StartNew();
-        var last = -1;
-        var steady = 0;
-        while (clock.Elapsed < limit)
-        {
-            var counts = await Task.WhenAll(queues.Select(async q => (await q.GetPropertiesAsync()).Value.ApproximateMessagesCount));
-            int backlog = counts.Sum();
-            if (backlog <= resident)
-            {
-                return;
-            }
-
-            // The count includes invisible messages (timers, and work the engine holds); unchanged for 20 s means settled.
-            steady = backlog == last ? steady + 1 : 0;
-            last = backlog;
-            if (steady >= 4)
-            {
-                Console.Error.WriteLine($"  engine backlog settled at {backlog} queue messages ({clock.Elapsed.TotalSeconds:F0} s)");
-                return;
-            }
-
-            Console.Error.WriteLine($"  engine backlog: {backlog} queue messages ({clock.Elapsed.TotalSeconds:F0} s)");
-            await Task.Delay(TimeSpan.FromSeconds(5));
-        }
-
-        Console.Error.WriteLine($"  engine backlog not drained within {limit}");
-    }
-
     /// <summary>Waits until <paramref name="expected"/> human tasks are open (each run waits on its step), printing progress.</summary>
     /// <param name="expected">How many open tasks to wait for.</param>
     /// <param name="limit">The longest wait.</param>

@@ -4,4 +4,13 @@ namespace HumanLoop.Durable.Tests;
 internal static class TestTimeout
 {
     public static CancellationTokenSource Start(int seconds = 120) => new(TimeSpan.FromSeconds(seconds));
+
+    /// <summary>Returns once <paramref name="condition"/> holds, checking every 10 ms, or throws when the test's deadline passes.</summary>
+    public static async Task UntilAsync(Func<bool> condition, CancellationToken cancellationToken)
+    {
+        while (!condition())
+        {
+            await Task.Delay(10, cancellationToken);
+        }
+    }
 }

@@ -44,16 +44,16 @@ public sealed class LiveDoorbellTests(AzuriteFixture azurite)
                 }
             },
             timeout.Token);
-        await WaitUntilAsync(() => Count(seen) == 1, timeout.Token);
+        await TestTimeout.UntilAsync(() => Count(seen) == 1, timeout.Token);
 
         // Host A now listens; once B has read that (its next refresh), B's appends ring, and A's reader wakes.
-        await WaitUntilAsync(() => b.Signals.RingOthers, timeout.Token);
+        await TestTimeout.UntilAsync(() => b.Signals.RingOthers, timeout.Token);
         Assert.False(a.Signals.RingOthers);
         await b.Log.AppendAsync(runId, [Chunk("two")], timeout.Token);
-        await WaitUntilAsync(() => Count(seen) == 2, timeout.Token);
+        await TestTimeout.UntilAsync(() => Count(seen) == 2, timeout.Token);
 
         // Covered after two refresh intervals of listening: an idle reader here may rely on the rings.
-        await WaitUntilAsync(() => a.Signals.IsCovered, timeout.Token);
+        await TestTimeout.UntilAsync(() => a.Signals.IsCovered, timeout.Token);
         Assert.False(b.Signals.IsCovered);
         await b.Log.AppendAsync(runId, [Chunk("three"), new LiveEntry { Type = LiveEntryType.End, At = T0, EventKind = "Completed" }], timeout.Token);
         await reading;
@@ -90,14 +90,6 @@ public sealed class LiveDoorbellTests(AzuriteFixture azurite)
         lock (seen)
         {
             return seen.Count;
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken)
-    {
-        while (!condition())
-        {
-            await Task.Delay(10, cancellationToken);
         }
     }
 

@@ -95,9 +95,9 @@ public sealed class LiveLogTests(AzuriteFixture azurite)
                 }
             },
             timeout.Token);
-        await WaitAsync(() => seen.Count == 1);
+        await TestTimeout.UntilAsync(() => seen.Count == 1, timeout.Token);
         await here.AppendAsync(runId, [Chunk("two")], timeout.Token);
-        await WaitAsync(() => seen.Count == 2);
+        await TestTimeout.UntilAsync(() => seen.Count == 2, timeout.Token);
 
         // Another host's append: no signal here, found by the next poll.
         await log.AppendAsync(runId, [Chunk("three"), new LiveEntry { Type = LiveEntryType.End, At = T0, EventKind = "Completed" }], timeout.Token);
@@ -105,14 +105,6 @@ public sealed class LiveLogTests(AzuriteFixture azurite)
 
         Assert.Equal(["one", "two", "three", null], seen.Select(e => e.Text));
         Assert.Equal([1L, 2, 3, 4], seen.Select(e => e.Sequence));
-
-        async Task WaitAsync(Func<bool> condition)
-        {
-            while (!condition())
-            {
-                await Task.Delay(10, timeout.Token);
-            }
-        }
     }
 
     [Fact]
@@ -139,7 +131,7 @@ public sealed class LiveLogTests(AzuriteFixture azurite)
                 }
             },
             timeout.Token);
-        await WaitAsync(() => Count() == 1);
+        await TestTimeout.UntilAsync(() => Count() == 1, timeout.Token);
         var readsBefore = counter.Snapshot().Get(StorageService.Table, "GET");
 
         // Streamed pieces with sub-millisecond times and data: handed over exactly as a read returns them.
@@ -150,13 +142,13 @@ public sealed class LiveLogTests(AzuriteFixture azurite)
             await here.AppendAsync(runId, [new LiveEntry { Type = LiveEntryType.Chunk, At = at, MessageId = "m", Text = "piece" + i, Data = data }], timeout.Token);
         }
 
-        await WaitAsync(() => Count() == 6);
+        await TestTimeout.UntilAsync(() => Count() == 6, timeout.Token);
         Assert.Equal(readsBefore, counter.Snapshot().Get(StorageService.Table, "GET"));
 
         // Another host's append is not handed over: with a 5-minute poll, a wake-up makes the reader read it.
         await other.AppendAsync(runId, [Chunk("remote")], timeout.Token);
         signals.Wake(runId);
-        await WaitAsync(() => Count() == 7);
+        await TestTimeout.UntilAsync(() => Count() == 7, timeout.Token);
         await here.AppendAsync(runId, [new LiveEntry { Type = LiveEntryType.End, At = T0, EventKind = "Completed" }], timeout.Token);
         await reading;
 
@@ -173,14 +165,6 @@ public sealed class LiveLogTests(AzuriteFixture azurite)
         }
 
         static string Json(LiveEntry e) => JsonSerializer.Serialize(e with { Data = null }) + e.Data?.GetRawText();
-
-        async Task WaitAsync(Func<bool> condition)
-        {
-            while (!condition())
-            {
-                await Task.Delay(10, timeout.Token);
-            }
-        }
     }
 
     [Fact]
