@@ -36,8 +36,8 @@ public sealed class StorageProviderOptions
     [Range(1, 1000)]
     public int ControlQueueBufferThreshold { get; set; } = 64;
 
-    /// <summary>Gets or sets whether partitions are leased through a table rather than blobs (<c>useTablePartitionManagement</c>). The default is false, the engine's.</summary>
-    public bool UseTablePartitionManagement { get; set; }
+    /// <summary>Gets or sets whether partitions are leased through a table rather than blobs (<c>useTablePartitionManagement</c>). The default is true, Durable Functions' own since its 3.x extension: a table read per partition manager loop instead of blob lease calls per partition.</summary>
+    public bool UseTablePartitionManagement { get; set; } = true;
 
     /// <summary>
     /// Gets or sets how long a received control-queue message stays invisible to other hosts

@@ -149,7 +149,7 @@ public sealed partial class LiveDoorbell : BackgroundService
         {
             try
             {
-                await Task.Delay(_options.WakePollInterval, _time, stoppingToken).ConfigureAwait(false);
+                await WaitForNextReadAsync(stoppingToken).ConfigureAwait(false);
                 var now = _time.GetUtcNow();
                 if (now >= _nextRefresh)
                 {
@@ -181,6 +181,42 @@ public sealed partial class LiveDoorbell : BackgroundService
                 LogStorageFailed(_logger, e, "listen");
                 Uncover();
             }
+        }
+    }
+
+    /// <summary>
+    /// With readers here, waits one <see cref="LiveOptions.WakePollInterval"/>. Without, sleeps until a reader comes, the
+    /// listeners are due to be read again or an own ring row is due for deletion: an idle host wakes a few times a minute,
+    /// not twenty times a second.
+    /// </summary>
+    private async Task WaitForNextReadAsync(CancellationToken stoppingToken)
+    {
+        if (_signals.Followers > 0)
+        {
+            await Task.Delay(_options.WakePollInterval, _time, stoppingToken).ConfigureAwait(false);
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var until = _nextRefresh;
+        lock (_ownRows)
+        {
+            if (_ownRows.TryPeek(out var oldest) && oldest.At + OwnRowsKept < until)
+            {
+                until = oldest.At + OwnRowsKept;
+            }
+        }
+
+        var wait = until - now;
+        if (wait < _options.WakePollInterval)
+        {
+            wait = _options.WakePollInterval;
+        }
+
+        if (await _signals.WaitForFollowerAsync(wait, _time, stoppingToken).ConfigureAwait(false) && _listeningSince is null)
+        {
+            // The first reader: publish the listener row now, so other hosts start ringing without waiting a refresh.
+            _nextRefresh = _time.GetUtcNow();
         }
     }
 

@@ -39,6 +39,7 @@ public sealed class LiveSignals
     private readonly ConcurrentDictionary<string, RunState> _runs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _rings = new(StringComparer.Ordinal);
     private TaskCompletionSource _rung = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _followed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _followers;
     private volatile bool _covered;
 
@@ -66,7 +67,11 @@ public sealed class LiveSignals
     /// <param name="runId">The run.</param>
     public IDisposable Follow(string runId)
     {
-        Interlocked.Increment(ref _followers);
+        if (Interlocked.Increment(ref _followers) == 1)
+        {
+            Volatile.Read(ref _followed).TrySetResult();
+        }
+
         while (true)
         {
             var state = _runs.GetOrAdd(runId, static _ => new RunState());
@@ -212,6 +217,29 @@ public sealed class LiveSignals
             await rung.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             Interlocked.CompareExchange(ref _rung, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), rung);
         }
+    }
+
+    /// <summary>Waits until a reader follows a log on this host (at once if one does), or for at most <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">The longest wait.</param>
+    /// <param name="time">The clock of the wait.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>Whether a reader follows.</returns>
+    internal async Task<bool> WaitForFollowerAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        // Taken before the check: a reader that comes after the check completes this one.
+        var followed = Volatile.Read(ref _followed);
+        if (Followers > 0)
+        {
+            return true;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var delay = Task.Delay(timeout, time, stop.Token);
+        var first = await Task.WhenAny(followed.Task, delay).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        Interlocked.CompareExchange(ref _followed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), followed.Task.IsCompleted ? followed : null);
+        return ReferenceEquals(first, followed.Task) || Followers > 0;
     }
 
     /// <summary>Takes the runs queued for ringing.</summary>

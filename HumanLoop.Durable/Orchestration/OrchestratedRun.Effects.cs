@@ -168,9 +168,29 @@ internal sealed partial class OrchestratedRun
 
         // The SDK chains timers longer than the backend's maximum interval into several.
         var task = _context.CreateTimer(dueAt.UtcDateTime, cancellation.Token);
-        var pending = new PendingTask(PendingKind.Timer, task, done => done.IsCompletedSuccessfully ? new TimerFired(timerId) : null, () => ForgetTimer(timerId));
+        PendingTask pending = null!;
+        pending = new PendingTask(PendingKind.Timer, task, done => TimerMessage(timerId, dueAt, done), () => ForgetTimer(timerId, pending));
         _timers[timerId] = (cancellation, pending);
         _pending.Add(pending);
+    }
+
+    private TimerFired? TimerMessage(string timerId, DateTimeOffset dueAt, Task done)
+    {
+        if (!done.IsCompletedSuccessfully)
+        {
+            return null;
+        }
+
+        // Azure Storage queues take a message's visibility delay in whole seconds, so a timer's message can arrive up
+        // to a second before its time. A deadline must not apply early (an answer given in that second would be
+        // refused), so an early timer waits out the rest. The decision reads the orchestration's clock: replay-safe.
+        if (Now < dueAt)
+        {
+            StartTimer(timerId, dueAt);
+            return null;
+        }
+
+        return new TimerFired(timerId);
     }
 
     private void CancelTimer(string timerId)
@@ -186,10 +206,12 @@ internal sealed partial class OrchestratedRun
         _pending.Remove(timer.Pending);
     }
 
-    private void ForgetTimer(string timerId)
+    private void ForgetTimer(string timerId, PendingTask pending)
     {
-        if (_timers.Remove(timerId, out var timer))
+        // An early timer has been started again under its id by then: that one stays.
+        if (_timers.TryGetValue(timerId, out var timer) && ReferenceEquals(timer.Pending, pending))
         {
+            _timers.Remove(timerId);
             timer.Cancellation.Dispose();
         }
     }

@@ -62,7 +62,9 @@ public static class WaitingBenchmark
 
         // Quiet interval: everything waits, nothing is due; only polling runs.
         host.Counter.Reset();
-        var quiet = TimeSpan.FromSeconds(10);
+        // HUMANLOOP_BENCH_QUIET_SECONDS lengthens the interval, e.g. to attach a profiler to it.
+        var quiet = TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("HUMANLOOP_BENCH_QUIET_SECONDS"), CultureInfo.InvariantCulture, out var q) && q > 0 ? q : 10);
+        Console.Error.WriteLine($"  quiet interval of {quiet.TotalSeconds:N0} s starts (process {Environment.ProcessId})");
         var cpuBefore = process.TotalProcessorTime;
         await Task.Delay(quiet);
         process.Refresh();

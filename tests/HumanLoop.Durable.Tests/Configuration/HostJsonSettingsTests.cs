@@ -15,7 +15,7 @@ public sealed class HostJsonSettingsTests
         Assert.Equal(TimeSpan.FromSeconds(1), provider.MaxQueuePollingInterval);
         Assert.Equal(32, provider.ControlQueueBatchSize);
         Assert.Equal(64, provider.ControlQueueBufferThreshold);
-        Assert.False(provider.UseTablePartitionManagement);
+        Assert.True(provider.UseTablePartitionManagement);
         Assert.Equal(TimeSpan.FromMinutes(5), provider.ControlQueueVisibilityTimeout);
         Assert.Equal(TimeSpan.FromMinutes(5), provider.WorkItemQueueVisibilityTimeout);
         Assert.Equal(7071, settings.HumanLoop.Port);
@@ -42,7 +42,7 @@ public sealed class HostJsonSettingsTests
                     "maxQueuePollingInterval": "00:00:30",
                     "controlQueueBatchSize": "16",
                     "controlQueueBufferThreshold": 128,
-                    "useTablePartitionManagement": true,
+                    "useTablePartitionManagement": false,
                     "controlQueueVisibilityTimeout": "00:02:00",
                     "workItemQueueVisibilityTimeout": "1.00:00:00",
                     "someDurableFunctionsKeyWeIgnore": true,
@@ -64,7 +64,7 @@ public sealed class HostJsonSettingsTests
         Assert.Equal(TimeSpan.FromSeconds(30), provider.MaxQueuePollingInterval);
         Assert.Equal(16, provider.ControlQueueBatchSize);
         Assert.Equal(128, provider.ControlQueueBufferThreshold);
-        Assert.True(provider.UseTablePartitionManagement);
+        Assert.False(provider.UseTablePartitionManagement);
         Assert.Equal(TimeSpan.FromMinutes(2), provider.ControlQueueVisibilityTimeout);
         Assert.Equal(TimeSpan.FromDays(1), provider.WorkItemQueueVisibilityTimeout);
         Assert.Equal(8080, settings.HumanLoop.Port);

@@ -85,6 +85,62 @@ public sealed class LiveDoorbellTests(AzuriteFixture azurite)
         Assert.Empty(rows);
     }
 
+    [Fact]
+    public async Task AHostWithoutReaders_SleepsUntilOneComes_ThenPublishesItsListenerRowAtOnce()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var names = new TaskHubNames(AzuriteFixture.UniqueName("Bell"));
+
+        // Refreshes a minute apart: only the first reader's arrival can publish the row within this test.
+        await using var a = await Host.StartAsync(azurite, names, timeout.Token, new LiveOptions
+        {
+            MinPollInterval = Options.MinPollInterval,
+            MaxPollInterval = Options.MaxPollInterval,
+            CoveredPollInterval = Options.CoveredPollInterval,
+            WakePollInterval = Options.WakePollInterval,
+            ListenerRefreshInterval = TimeSpan.FromMinutes(1),
+        });
+        var table = azurite.CreateFactory().CreateTableServiceClient().GetTableClient(names.LiveWakeTable);
+        await Task.Delay(300, timeout.Token);
+        Assert.Empty(await ListenersAsync(table, timeout.Token));
+
+        using (a.Signals.Follow("run-1"))
+        {
+            while (!(await ListenersAsync(table, timeout.Token)).Contains(a.Doorbell.HostId))
+            {
+                await Task.Delay(50, timeout.Token);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task WaitForFollower_ReturnsWhenAReaderComes_OrFalseWhenItsTimeIsUp()
+    {
+        var signals = new LiveSignals();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(T0);
+        var idle = signals.WaitForFollowerAsync(TimeSpan.FromSeconds(10), clock, CancellationToken.None);
+        clock.Advance(TimeSpan.FromSeconds(9));
+        Assert.False(idle.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.False(await idle);
+
+        var waiting = signals.WaitForFollowerAsync(TimeSpan.FromSeconds(10), clock, CancellationToken.None);
+        using var reader = signals.Follow("run-1");
+        Assert.True(await waiting);
+        Assert.True(await signals.WaitForFollowerAsync(TimeSpan.FromSeconds(10), clock, CancellationToken.None));
+    }
+
+    private static async Task<List<string>> ListenersAsync(TableClient table, CancellationToken cancellationToken)
+    {
+        var hosts = new List<string>();
+        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"listeners"}"), cancellationToken: cancellationToken))
+        {
+            hosts.Add(row.RowKey);
+        }
+
+        return hosts;
+    }
+
     private static int Count(List<string?> seen)
     {
         lock (seen)
@@ -113,13 +169,13 @@ public sealed class LiveDoorbellTests(AzuriteFixture azurite)
 
         public LiveDoorbell Doorbell { get; }
 
-        public static async Task<Host> StartAsync(AzuriteFixture azurite, TaskHubNames names, CancellationToken cancellationToken)
+        public static async Task<Host> StartAsync(AzuriteFixture azurite, TaskHubNames names, CancellationToken cancellationToken, LiveOptions? liveOptions = null)
         {
             var tables = azurite.CreateFactory().CreateTableServiceClient();
             var signals = new LiveSignals();
             var log = new LiveLog(tables, names, signals);
             await log.CreateIfNotExistsAsync(cancellationToken);
-            var options = Microsoft.Extensions.Options.Options.Create(Options);
+            var options = Microsoft.Extensions.Options.Options.Create(liveOptions ?? Options);
             var doorbell = new LiveDoorbell(tables, names, signals, options, TimeProvider.System, NullLogger<LiveDoorbell>.Instance);
             await doorbell.StartAsync(cancellationToken);
             return new Host(signals, log, new LiveFeed(log, signals, options, TimeProvider.System, NullLogger<LiveFeed>.Instance), doorbell);

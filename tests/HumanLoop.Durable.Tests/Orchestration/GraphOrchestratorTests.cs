@@ -164,7 +164,12 @@ public sealed class GraphOrchestratorTests(SharedEngineHost shared) : IClassFixt
         Assert.Equal("fallback", output.Answer);
         Assert.Equal("system:timeout", output.AnsweredBy);
         var events = await Client.GetEventsAsync(runId, cancellationToken: ct);
-        Assert.Contains(events, e => e.Kind == RunEventKind.TimedOut && e.Node == "ask");
+        var opened = Assert.Single(events, e => e.Kind == RunEventKind.HumanInputRequested);
+        var timedOut = Assert.Single(events, e => e.Kind == RunEventKind.TimedOut && e.Node == "ask");
+
+        // Never before the deadline: a queue takes a timer message's delay in whole seconds, so the message comes up to
+        // a second early, and the run waits out the rest. Both times are the orchestration's clock.
+        Assert.True(timedOut.At >= opened.At + TimeSpan.FromSeconds(2), $"timed out {(timedOut.At - opened.At).TotalMilliseconds} ms after opening, deadline 2000 ms");
     }
 
     [Fact]
