@@ -35,6 +35,7 @@ public sealed partial class AzuriteLauncher : IAsyncDisposable
     private Process? _process;
     private OutputTail _stdout = new();
     private OutputTail _stderr = new();
+    private readonly bool _inMemory;
     private bool _disposed;
 
     private AzuriteLauncher(string executable, string workingDirectory, string dataFolder, AzuriteOptions options, ILogger logger)
@@ -45,6 +46,7 @@ public sealed partial class AzuriteLauncher : IAsyncDisposable
         _startupTimeout = options.StartupTimeout;
         _shutdownGracePeriod = options.ShutdownGracePeriod;
         _logger = logger;
+        _inMemory = options.InMemory;
         DataFolder = dataFolder;
         BlobPort = options.BlobPort;
         QueuePort = options.QueuePort;
@@ -62,7 +64,7 @@ public sealed partial class AzuriteLauncher : IAsyncDisposable
     /// <summary>Gets the Table service port.</summary>
     public int TablePort { get; private set; }
 
-    /// <summary>Gets the full path of the folder Azurite keeps its data in.</summary>
+    /// <summary>Gets the full path of the folder Azurite keeps its data in (unused when <see cref="AzuriteOptions.InMemory"/> is set).</summary>
     public string DataFolder { get; }
 
     /// <summary>
@@ -115,7 +117,10 @@ public sealed partial class AzuriteLauncher : IAsyncDisposable
         var root = AzuriteInstallation.FindPackageRoot(options.RepositoryRoot);
         var executable = await AzuriteInstallation.EnsureInstalledAsync(root, options, logger, cancellationToken);
         var dataFolder = Path.GetFullPath(options.DataFolder ?? Path.Combine(root, ".azurite"));
-        Directory.CreateDirectory(dataFolder);
+        if (!options.InMemory)
+        {
+            Directory.CreateDirectory(dataFolder);
+        }
 
         var launcher = new AzuriteLauncher(executable, root, dataFolder, options, logger);
         try
@@ -292,7 +297,7 @@ public sealed partial class AzuriteLauncher : IAsyncDisposable
         foreach (var argument in (string[])
             [
                 "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry",
-                "--location", DataFolder,
+                .. (_inMemory ? (string[])["--inMemoryPersistence"] : ["--location", DataFolder]),
                 "--blobHost", Host, "--blobPort", Port(BlobPort),
                 "--queueHost", Host, "--queuePort", Port(QueuePort),
                 "--tableHost", Host, "--tablePort", Port(TablePort),
@@ -321,7 +326,7 @@ public sealed partial class AzuriteLauncher : IAsyncDisposable
             }
         };
 
-        LogStarting(_logger, BlobPort, QueuePort, TablePort, DataFolder);
+        LogStarting(_logger, BlobPort, QueuePort, TablePort, _inMemory ? "memory" : DataFolder);
         try
         {
             process.Start();

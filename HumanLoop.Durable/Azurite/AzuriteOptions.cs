@@ -28,6 +28,15 @@ public sealed class AzuriteOptions
     public string? DataFolder { get; set; }
 
     /// <summary>
+    /// Gets or sets a value indicating whether Azurite keeps its data in memory only (<c>--inMemoryPersistence</c>):
+    /// nothing survives its process, and <see cref="DataFolder"/> is not used. On disk, Azurite saves its whole store
+    /// every five seconds, which costs it more CPU the more rows and messages it holds; for a throwaway emulator
+    /// (benchmarks) memory is the faster choice.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>.</value>
+    public bool InMemory { get; set; }
+
+    /// <summary>
     /// Gets or sets the folder that holds the package.json pinning Azurite (and its node_modules).
     /// </summary>
     /// <value>

@@ -58,7 +58,7 @@ public static class CallbacksBenchmark
 
         var dataFolder = Path.Combine(Path.GetTempPath(), "humanloop-bench-" + Guid.NewGuid().ToString("N"));
         var clock = Stopwatch.StartNew();
-        await using var azurite = await AzuriteLauncher.StartAsync(new AzuriteOptions { DataFolder = dataFolder });
+        await using var azurite = await AzuriteLauncher.StartAsync(BenchAzurite.Options(dataFolder));
         await using var smtp = await Smtp4dev.StartAsync(CancellationToken.None);
         Console.Error.WriteLine($"Azurite and smtp4dev up in {clock.ElapsedMilliseconds} ms (SMTP {smtp.SmtpPort})");
 

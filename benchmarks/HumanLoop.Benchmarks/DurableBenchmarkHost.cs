@@ -84,8 +84,8 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
     {
         var dataFolder = Path.Combine(Path.GetTempPath(), "humanloop-bench-" + Guid.NewGuid().ToString("N"));
         var clock = Stopwatch.StartNew();
-        var azurite = await AzuriteLauncher.StartAsync(new AzuriteOptions { DataFolder = dataFolder });
-        Console.Error.WriteLine($"Azurite up in {clock.ElapsedMilliseconds} ms on {azurite.TablePort}/{azurite.QueuePort}/{azurite.BlobPort}");
+        var azurite = await AzuriteLauncher.StartAsync(BenchAzurite.Options(dataFolder));
+        Console.Error.WriteLine($"{BenchAzurite.Describe()} up in {clock.ElapsedMilliseconds} ms on {azurite.TablePort}/{azurite.QueuePort}/{azurite.BlobPort}");
         var counter = new StorageTransactionCounter { TrackResources = Environment.GetEnvironmentVariable("HUMANLOOP_BENCH_RESOURCES") is "1" };
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);

@@ -48,7 +48,7 @@ internal sealed class HandWrittenReview : IAsyncDisposable
     public static async Task<HandWrittenReview> StartAsync(Action<DurableHumanLoopOptions> configure, ILoggerFactory loggerFactory)
     {
         var dataFolder = Path.Combine(Path.GetTempPath(), "humanloop-bench-hand-" + Guid.NewGuid().ToString("N"));
-        var azurite = await AzuriteLauncher.StartAsync(new AzuriteOptions { DataFolder = dataFolder });
+        var azurite = await AzuriteLauncher.StartAsync(BenchAzurite.Options(dataFolder));
         var counter = new StorageTransactionCounter { TrackResources = Environment.GetEnvironmentVariable("HUMANLOOP_BENCH_RESOURCES") is "1" };
         var options = new DurableHumanLoopOptions { HubName = "Hand" + Guid.NewGuid().ToString("N")[..8] };
         configure(options);

@@ -32,7 +32,7 @@ public static class LiveBenchmark
         int conversations = positional.Count > 3 && int.TryParse(positional[3], CultureInfo.InvariantCulture, out var c) ? Math.Clamp(c, 1, clients) : clients;
 
         var dataFolder = Path.Combine(Path.GetTempPath(), "humanloop-bench-" + Guid.NewGuid().ToString("N"));
-        await using var azurite = await AzuriteLauncher.StartAsync(new AzuriteOptions { DataFolder = dataFolder });
+        await using var azurite = await AzuriteLauncher.StartAsync(BenchAzurite.Options(dataFolder));
         await using var app = await AppProcess.StartAsync(azurite.ConnectionString);
         Console.Error.WriteLine($"live: {clients} WebSocket clients, each in its own {Graph} run, {followUps} follow-up question(s) each, {conversations} of them conversing, {active} at a time; app pid {app.ProcessId} on {app.BaseAddress}");
         using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
