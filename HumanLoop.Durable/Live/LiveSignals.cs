@@ -238,7 +238,12 @@ public sealed class LiveSignals
         var first = await Task.WhenAny(followed.Task, delay).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
-        Interlocked.CompareExchange(ref _followed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), followed.Task.IsCompleted ? followed : null);
+        if (followed.Task.IsCompleted)
+        {
+            // Spent: the next wait takes a fresh one (unless another waiter has already put one in its place).
+            Interlocked.CompareExchange(ref _followed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), followed);
+        }
+
         return ReferenceEquals(first, followed.Task) || Followers > 0;
     }
 

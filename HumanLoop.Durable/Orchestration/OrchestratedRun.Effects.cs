@@ -168,8 +168,7 @@ internal sealed partial class OrchestratedRun
 
         // The SDK chains timers longer than the backend's maximum interval into several.
         var task = _context.CreateTimer(dueAt.UtcDateTime, cancellation.Token);
-        PendingTask pending = null!;
-        pending = new PendingTask(PendingKind.Timer, task, done => TimerMessage(timerId, dueAt, done), () => ForgetTimer(timerId, pending));
+        var pending = new PendingTask(PendingKind.Timer, task, done => TimerMessage(timerId, dueAt, done), () => ForgetTimer(timerId, task));
         _timers[timerId] = (cancellation, pending);
         _pending.Add(pending);
     }
@@ -206,10 +205,10 @@ internal sealed partial class OrchestratedRun
         _pending.Remove(timer.Pending);
     }
 
-    private void ForgetTimer(string timerId, PendingTask pending)
+    private void ForgetTimer(string timerId, Task fired)
     {
         // An early timer has been started again under its id by then: that one stays.
-        if (_timers.TryGetValue(timerId, out var timer) && ReferenceEquals(timer.Pending, pending))
+        if (_timers.TryGetValue(timerId, out var timer) && ReferenceEquals(timer.Pending.Task, fired))
         {
             _timers.Remove(timerId);
             timer.Cancellation.Dispose();

@@ -11,7 +11,27 @@ internal static class BenchAzurite
 {
     public static bool InMemory { get; } = Environment.GetEnvironmentVariable("HUMANLOOP_BENCH_AZURITE") is not "disk";
 
-    public static AzuriteOptions Options(string dataFolder) => new() { DataFolder = dataFolder, InMemory = InMemory };
-
     public static string Describe() => InMemory ? "Azurite in memory" : "Azurite on disk";
+
+    /// <summary>Starts a fresh Azurite on free ports, with a data folder of its own under the temporary folder when on disk.</summary>
+    /// <param name="prefix">The start of the data folder's name.</param>
+    public static Task<AzuriteLauncher> StartAsync(string prefix = "humanloop-bench-") =>
+        AzuriteLauncher.StartAsync(new AzuriteOptions
+        {
+            DataFolder = Path.Combine(Path.GetTempPath(), prefix + Guid.NewGuid().ToString("N")),
+            InMemory = InMemory,
+        });
+
+    /// <summary>Deletes the Azurite's data folder, if it has one and nothing holds it open.</summary>
+    /// <param name="azurite">The Azurite, stopped.</param>
+    public static void DeleteData(AzuriteLauncher azurite)
+    {
+        try
+        {
+            Directory.Delete(azurite.DataFolder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
 }

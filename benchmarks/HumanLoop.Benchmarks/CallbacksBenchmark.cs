@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using HumanLoop.Durable.Azurite;
 using HumanLoop.Durable.Client;
 using HumanLoop.Durable.DependencyInjection;
 using HumanLoop.Durable.HumanTasks;
@@ -56,9 +55,8 @@ public static class CallbacksBenchmark
             return 64;
         }
 
-        var dataFolder = Path.Combine(Path.GetTempPath(), "humanloop-bench-" + Guid.NewGuid().ToString("N"));
         var clock = Stopwatch.StartNew();
-        await using var azurite = await AzuriteLauncher.StartAsync(BenchAzurite.Options(dataFolder));
+        await using var azurite = await BenchAzurite.StartAsync();
         await using var smtp = await Smtp4dev.StartAsync(CancellationToken.None);
         Console.Error.WriteLine($"Azurite and smtp4dev up in {clock.ElapsedMilliseconds} ms (SMTP {smtp.SmtpPort})");
 
@@ -124,7 +122,7 @@ public static class CallbacksBenchmark
         Console.WriteLine(FormattableString.Invariant(
             $"{{\"scenario\":\"callbacks\",\"tasks\":{tasks},\"concurrency\":{concurrency},\"loadAverage\":{JsonSerializer.Serialize(load)},\"answersPerSecond\":{answersPerSecond:F2},\"nonOkAnswers\":{refused},\"runsNotPublished\":{notCompleted},\"answerToNextNodeP50Ms\":{P(nextNode, 50):F1},\"answerToNextNodeP99Ms\":{P(nextNode, 99):F1},\"notificationP50Ms\":{P(notification, 50):F1},\"notificationP99Ms\":{P(notification, 99):F1},\"recordedOpenedToEmailP50Ms\":{P(fromRecorded, 50):F1},\"recordedOpenedToEmailP99Ms\":{P(fromRecorded, 99):F1},\"emailsReceived\":{notification.Count}}}"));
         await app.StopAsync();
-        TryDelete(dataFolder);
+        BenchAzurite.DeleteData(azurite);
         return refused == 0 && notCompleted == 0 && notification.Count == tasks ? 0 : 1;
     }
 
@@ -222,14 +220,4 @@ public static class CallbacksBenchmark
         return received;
     }
 
-    private static void TryDelete(string folder)
-    {
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
 }

@@ -21,17 +21,15 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
 {
     private readonly AzuriteLauncher _azurite;
     private readonly IHost _host;
-    private readonly string _dataFolder;
 
     private readonly CancellationTokenSource _stopSubscriber = new();
     private readonly Task? _subscriber;
     private long _noticesConsumed;
 
-    private DurableBenchmarkHost(AzuriteLauncher azurite, IHost host, string dataFolder, StorageTransactionCounter counter, QueueClient? humanTasks)
+    private DurableBenchmarkHost(AzuriteLauncher azurite, IHost host, StorageTransactionCounter counter, QueueClient? humanTasks)
     {
         _azurite = azurite;
         _host = host;
-        _dataFolder = dataFolder;
         Counter = counter;
         _subscriber = humanTasks is null ? null : DrainAsync(humanTasks, _stopSubscriber.Token);
     }
@@ -82,9 +80,8 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
     /// <param name="configure">Engine settings applied after the host's own (null: HumanLoop's defaults).</param>
     public static async Task<DurableBenchmarkHost> StartAsync(bool subscribe, CompiledGraph[] graphs, Action<DurableHumanLoopOptions>? configure = null)
     {
-        var dataFolder = Path.Combine(Path.GetTempPath(), "humanloop-bench-" + Guid.NewGuid().ToString("N"));
         var clock = Stopwatch.StartNew();
-        var azurite = await AzuriteLauncher.StartAsync(BenchAzurite.Options(dataFolder));
+        var azurite = await BenchAzurite.StartAsync();
         Console.Error.WriteLine($"{BenchAzurite.Describe()} up in {clock.ElapsedMilliseconds} ms on {azurite.TablePort}/{azurite.QueuePort}/{azurite.BlobPort}");
         var counter = new StorageTransactionCounter { TrackResources = Environment.GetEnvironmentVariable("HUMANLOOP_BENCH_RESOURCES") is "1" };
         var builder = Host.CreateApplicationBuilder();
@@ -107,7 +104,7 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
 
         // An external system subscribed to the task queue, as a hub with a queue channel has: it keeps the queue drained.
         var humanTasks = subscribe ? new QueueClient(azurite.ConnectionString, new TaskHubNames(hubName).HumanTasksQueue) : null;
-        return new DurableBenchmarkHost(azurite, host, dataFolder, counter, humanTasks);
+        return new DurableBenchmarkHost(azurite, host, counter, humanTasks);
     }
 
     public async ValueTask DisposeAsync()
@@ -122,13 +119,7 @@ internal sealed class DurableBenchmarkHost : IAsyncDisposable
         await _host.StopAsync();
         _host.Dispose();
         await _azurite.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dataFolder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        BenchAzurite.DeleteData(_azurite);
     }
 
     private async Task DrainAsync(QueueClient queue, CancellationToken cancellationToken)

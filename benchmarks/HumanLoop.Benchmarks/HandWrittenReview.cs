@@ -26,13 +26,11 @@ internal sealed class HandWrittenReview : IAsyncDisposable
     public const string WaitingStatus = "waiting";
 
     private readonly AzuriteLauncher _azurite;
-    private readonly string _dataFolder;
     private readonly TaskHubWorker _worker;
 
-    private HandWrittenReview(AzuriteLauncher azurite, string dataFolder, AzureStorageOrchestrationService service, TaskHubWorker worker, StorageTransactionCounter counter)
+    private HandWrittenReview(AzuriteLauncher azurite, AzureStorageOrchestrationService service, TaskHubWorker worker, StorageTransactionCounter counter)
     {
         _azurite = azurite;
-        _dataFolder = dataFolder;
         Service = service;
         _worker = worker;
         Counter = counter;
@@ -47,8 +45,7 @@ internal sealed class HandWrittenReview : IAsyncDisposable
 
     public static async Task<HandWrittenReview> StartAsync(Action<DurableHumanLoopOptions> configure, ILoggerFactory loggerFactory)
     {
-        var dataFolder = Path.Combine(Path.GetTempPath(), "humanloop-bench-hand-" + Guid.NewGuid().ToString("N"));
-        var azurite = await AzuriteLauncher.StartAsync(BenchAzurite.Options(dataFolder));
+        var azurite = await BenchAzurite.StartAsync("humanloop-bench-hand-");
         var counter = new StorageTransactionCounter { TrackResources = Environment.GetEnvironmentVariable("HUMANLOOP_BENCH_RESOURCES") is "1" };
         var options = new DurableHumanLoopOptions { HubName = "Hand" + Guid.NewGuid().ToString("N")[..8] };
         configure(options);
@@ -63,7 +60,7 @@ internal sealed class HandWrittenReview : IAsyncDisposable
             new HumanLoop.Durable.Engine.NamedCreator<TaskActivity>(nameof(Draft), () => shims.CreateActivity(nameof(Draft), new Draft())),
             new HumanLoop.Durable.Engine.NamedCreator<TaskActivity>(nameof(Publish), () => shims.CreateActivity(nameof(Publish), new Publish())));
         await worker.StartAsync();
-        return new HandWrittenReview(azurite, dataFolder, service, worker, counter);
+        return new HandWrittenReview(azurite, service, worker, counter);
     }
 
     public async ValueTask DisposeAsync()
@@ -71,13 +68,7 @@ internal sealed class HandWrittenReview : IAsyncDisposable
         await _worker.StopAsync(isForced: true);
         _worker.Dispose();
         await _azurite.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dataFolder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        BenchAzurite.DeleteData(_azurite);
     }
 
     /// <summary>The orchestrator a Durable Functions user would write.</summary>

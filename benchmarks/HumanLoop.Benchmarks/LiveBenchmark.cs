@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
-using HumanLoop.Durable.Azurite;
 
 namespace HumanLoop.Benchmarks;
 
@@ -31,8 +30,7 @@ public static class LiveBenchmark
         // How many of the clients converse (the rest stay connected and idle to the end); all by default.
         int conversations = positional.Count > 3 && int.TryParse(positional[3], CultureInfo.InvariantCulture, out var c) ? Math.Clamp(c, 1, clients) : clients;
 
-        var dataFolder = Path.Combine(Path.GetTempPath(), "humanloop-bench-" + Guid.NewGuid().ToString("N"));
-        await using var azurite = await AzuriteLauncher.StartAsync(BenchAzurite.Options(dataFolder));
+        await using var azurite = await BenchAzurite.StartAsync();
         await using var app = await AppProcess.StartAsync(azurite.ConnectionString);
         Console.Error.WriteLine($"live: {clients} WebSocket clients, each in its own {Graph} run, {followUps} follow-up question(s) each, {conversations} of them conversing, {active} at a time; app pid {app.ProcessId} on {app.BaseAddress}");
         using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
@@ -105,13 +103,7 @@ public static class LiveBenchmark
         Console.WriteLine($"  first-token latency of streamed replies ({firstToken.Count}): p50 {t50:N0} ms, p99 {t99:N0} ms");
         Console.WriteLine(FormattableString.Invariant(
             $"{{\"scenario\":\"live\",\"clients\":{clients},\"active\":{active},\"conversations\":{conversations},\"followUps\":{followUps},\"memoryPerIdleConnectionKb\":{perConnectionKb:F1},\"answers\":{answers},\"answersPerSecond\":{answers / answerSeconds:F1},\"pushP50Ms\":{p50:F0},\"pushP99Ms\":{p99:F0},\"firstTokenP50Ms\":{t50:F0},\"firstTokenP99Ms\":{t99:F0}}}"));
-        try
-        {
-            Directory.Delete(dataFolder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        BenchAzurite.DeleteData(azurite);
 
         return 0;
     }
