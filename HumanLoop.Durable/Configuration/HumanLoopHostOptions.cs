@@ -22,7 +22,7 @@ public sealed class HumanLoopHostOptions
     // DurableHumanLoopOptions. Their ranges are DurableHumanLoopOptions' too, checked here so that a
     // mistake is reported with its host.json path.
 
-    /// <summary>Gets or sets whether opened and closed human requests are published to <c>{hub}-human-tasks</c> (<c>publishHumanTasks</c>; default true).</summary>
+    /// <summary>Gets or sets whether the notices of human tasks (opened, reminders, escalated, closed) are published to <c>{hub}-human-tasks</c> (<c>publishHumanTasks</c>; default true).</summary>
     public bool? PublishHumanTasks { get; set; }
 
     /// <summary>Gets or sets how long stopping waits for running nodes to finish before the host stops (<c>shutdownGracePeriod</c>; default 10 s).</summary>

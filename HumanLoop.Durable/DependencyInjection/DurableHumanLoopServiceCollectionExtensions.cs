@@ -56,8 +56,9 @@ public static class DurableHumanLoopServiceCollectionExtensions
         services.TryAddSingleton(sp =>
         {
             var storage = sp.GetRequiredService<HubStorage>();
-            return new HumanTaskStore(storage.Tables, storage.Queues, storage.Names, sp.GetRequiredService<IOptions<DurableHumanLoopOptions>>().Value.PublishHumanTasks);
+            return new HumanTaskQueue(storage.Queues, storage.Names, sp.GetRequiredService<IOptions<DurableHumanLoopOptions>>().Value.PublishHumanTasks);
         });
+        services.TryAddSingleton(sp => new HumanTaskStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HumanTaskQueue>(), sp.GetRequiredService<HubStorage>().Names));
         services.TryAddSingleton(sp => new RunEventStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names));
         NotificationServices.Add(services);
         services.TryAddSingleton(sp => new AnswerAuditStore(sp.GetRequiredService<HubStorage>().Tables, sp.GetRequiredService<HubStorage>().Names));

@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
-using Azure.Storage.Queues;
 using HumanLoop.Durable.Orchestration;
 using HumanLoop.Durable.Serialization;
 using HumanLoop.Durable.Storage;
@@ -13,34 +12,29 @@ using HumanLoop.Runs;
 namespace HumanLoop.Durable.HumanTasks;
 
 /// <summary>
-/// The human tasks of a hub: <c>{Hub}HumanTasks</c> (partition = run id, row = request id) and the
-/// <c>{hub}-human-tasks</c> notice queue. Written by the record activity, read by the inbox, pages and respond API.
+/// The human tasks of a hub: <c>{Hub}HumanTasks</c> (partition = run id, row = request id). Written by the record
+/// activity, read by the inbox, pages and respond API. The notices of what it records go out through
+/// <see cref="Notifications.HumanTaskNotifier"/>; only a withdrawal, which no transition announces, is published here.
 /// </summary>
 public sealed class HumanTaskStore
 {
     // A table property holds 64 KiB; the state answers are checked against is kept only when it fits well inside.
     private const int MaxStateChars = 30_000;
 
-    // A queue message holds 64 KiB; a notice whose task is larger goes out without it.
-    private const int MaxNoticeChars = 48_000;
-
     private readonly TableClient _table;
-    private readonly QueueClient _queue;
-    private readonly bool _publish;
+    private readonly HumanTaskQueue _queue;
 
     /// <summary>Creates the store of one hub.</summary>
     /// <param name="tables">The account's Table service.</param>
-    /// <param name="queues">The account's Queue service.</param>
+    /// <param name="queue">The hub's <c>{hub}-human-tasks</c> queue, where a withdrawal is published.</param>
     /// <param name="names">The hub's names.</param>
-    /// <param name="publishNotices">Whether opened and closed notices go to <c>{hub}-human-tasks</c>.</param>
-    public HumanTaskStore(TableServiceClient tables, QueueServiceClient queues, TaskHubNames names, bool publishNotices)
+    public HumanTaskStore(TableServiceClient tables, HumanTaskQueue queue, TaskHubNames names)
     {
         ArgumentNullException.ThrowIfNull(tables);
-        ArgumentNullException.ThrowIfNull(queues);
+        ArgumentNullException.ThrowIfNull(queue);
         ArgumentNullException.ThrowIfNull(names);
         _table = tables.GetTableClient(names.HumanTasksTable);
-        _queue = queues.GetQueueClient(names.HumanTasksQueue);
-        _publish = publishNotices;
+        _queue = queue;
     }
 
     /// <summary>Creates the table and the queue if they do not exist.</summary>
@@ -48,12 +42,12 @@ public sealed class HumanTaskStore
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
     {
         await _table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-        await _queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await _queue.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Records a task that opened. A task already recorded is left as it is (it may have closed since), so a
-    /// repeated call is harmless; its notice is sent again, which consumers ignore by (request id, type).
+    /// repeated call is harmless.
     /// </summary>
     /// <param name="graph">The graph's name.</param>
     /// <param name="opened">The request and the state it is checked against.</param>
@@ -74,8 +68,6 @@ public sealed class HumanTaskStore
         {
             // Recorded by an earlier attempt of this activity.
         }
-
-        await NotifyAsync(HumanTaskNotice.Opened, record, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records a task that closed, with its answer, respondent and channel. Repeating it is harmless.</summary>
@@ -89,12 +81,12 @@ public sealed class HumanTaskStore
 
         // Merge, so the state kept at opening stays for the review pages; a close may also arrive before its open.
         await _table.UpsertEntityAsync(ToEntity(record), TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
-        await NotifyAsync(HumanTaskNotice.Closed, record, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Deletes a task that was recorded as opening although its run did not open it (a node activity looked ahead and
-    /// another message reached the run first). A notice of type <c>withdrawn</c> tells subscribers. Repeating it is harmless.
+    /// another message reached the run first). A notice of type <c>withdrawn</c> on <c>{hub}-human-tasks</c> tells the
+    /// queue's consumers, when the step allows the callback channel. Repeating it is harmless.
     /// </summary>
     /// <param name="runId">The run.</param>
     /// <param name="requestId">The request id.</param>
@@ -107,7 +99,11 @@ public sealed class HumanTaskStore
         }
 
         await _table.DeleteEntityAsync(runId, EscapeKey(requestId), cancellationToken: cancellationToken).ConfigureAwait(false);
-        await NotifyAsync(HumanTaskNotice.Withdrawn, record, cancellationToken).ConfigureAwait(false);
+        if (record.Channel.HasFlag(HumanChannel.Callback))
+        {
+            var notice = new HumanTaskNotice(HumanTaskNotice.Withdrawn, record.RunId, record.RequestId, record.Status, record, record.RequestId + "/" + HumanTaskNotice.Withdrawn);
+            await _queue.PublishAsync(notice, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Gets one task, or null when none is recorded.</summary>
@@ -155,23 +151,6 @@ public sealed class HumanTaskStore
         }
 
         return results;
-    }
-
-    private async Task NotifyAsync(string type, HumanTaskRecord record, CancellationToken cancellationToken)
-    {
-        if (!_publish)
-        {
-            return;
-        }
-
-        var notice = new HumanTaskNotice(type, record.RunId, record.RequestId, record.Status, record with { State = null });
-        var text = JsonSerializer.Serialize(notice, DurableJsonContext.Default.HumanTaskNotice);
-        if (text.Length > MaxNoticeChars)
-        {
-            text = JsonSerializer.Serialize(notice with { Task = null }, DurableJsonContext.Default.HumanTaskNotice);
-        }
-
-        await _queue.SendMessageAsync(text, cancellationToken).ConfigureAwait(false);
     }
 
     private static TableEntity ToEntity(HumanTaskRecord record)

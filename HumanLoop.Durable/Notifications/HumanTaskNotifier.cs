@@ -11,28 +11,34 @@ namespace HumanLoop.Durable.Notifications;
 /// <summary>
 /// Sends the notices of a recorded transition: a task opened (<see cref="NoticeKinds.Opened"/>), escalated to new
 /// assignees (<see cref="NoticeKinds.Escalated"/>), a reminder came due (<see cref="NoticeKinds.Reminder"/>), or it
-/// closed (<see cref="NoticeKinds.Closed"/>, webhooks only); by email when the step allows
-/// <see cref="HumanChannel.Email"/> and SMTP is configured, and to the registered webhooks when it allows
-/// <see cref="HumanChannel.Callback"/> (the <c>{hub}-human-tasks</c> queue notice is the task store's).
+/// closed (<see cref="NoticeKinds.Closed"/>, webhooks and the queue only); by email when the step allows
+/// <see cref="HumanChannel.Email"/> and SMTP is configured, and to the <c>{hub}-human-tasks</c> queue and the
+/// registered webhooks when it allows <see cref="HumanChannel.Callback"/>.
 /// </summary>
 /// <remarks>
-/// Called by the record activity after it stored the transition. Each (task, notice, channel) is marked sending
-/// before it goes out and sent after it went out in <c>{Hub}Notices</c>, so a repeated activity skips what went out
-/// and a crash between sending and marking re-sends that notice once. An email failure fails the call, so the activity
-/// is retried and no notice is lost; a webhook that fails every attempt is dead-lettered instead.
+/// Called by the record activity after it stored the transition. Each (task, notice, channel) of email and webhooks is
+/// marked sending before it goes out and sent after it went out in <c>{Hub}Notices</c>, so a repeated activity skips
+/// what went out and a crash between sending and marking re-sends that notice once. A queue notice costs one message:
+/// its row is written only when the call fails (so the retry skips it) and read only by a retry, so a crash re-sends
+/// it at most once, and consumers dedupe on its id. An email or queue failure fails the call, so the activity is
+/// retried and no notice is lost; a webhook that fails every attempt is dead-lettered instead.
 /// </remarks>
 public sealed partial class HumanTaskNotifier
 {
+    private const string QueueChannel = "queue";
+
     private readonly HumanTaskStore _tasks;
     private readonly NoticeLog _log;
+    private readonly HumanTaskQueue _queue;
     private readonly EmailNotifier _email;
     private readonly WebhookNotifier _webhooks;
     private readonly ILogger<HumanTaskNotifier> _logger;
 
-    internal HumanTaskNotifier(HumanTaskStore tasks, NoticeLog log, EmailNotifier email, WebhookNotifier webhooks, ILogger<HumanTaskNotifier> logger)
+    internal HumanTaskNotifier(HumanTaskStore tasks, NoticeLog log, HumanTaskQueue queue, EmailNotifier email, WebhookNotifier webhooks, ILogger<HumanTaskNotifier> logger)
     {
         _tasks = tasks;
         _log = log;
+        _queue = queue;
         _email = email;
         _webhooks = webhooks;
         _logger = logger;
@@ -41,24 +47,31 @@ public sealed partial class HumanTaskNotifier
     /// <summary>Sends the notices of a recorded transition that have not gone out yet.</summary>
     /// <param name="record">What the transition recorded: its events and the tasks it opened and closed.</param>
     /// <param name="cancellationToken">Cancels the storage calls and the sending.</param>
-    /// <exception cref="AggregateException">An email could not be sent (the other notices were still attempted).</exception>
+    /// <exception cref="AggregateException">An email or a queue notice could not be sent (the other notices were still attempted).</exception>
     public async Task NotifyAsync(RecordInput record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (!_email.IsEnabled && !_webhooks.Any)
+        if (!_email.IsEnabled && !_webhooks.Any && !_queue.IsEnabled)
         {
             // Nothing is configured to send: not even the reminders' tasks are read.
             return;
         }
 
         var failures = new List<Exception>();
+        var queued = new List<TaskNotice>();
         foreach (var notice in await CollectAsync(record, cancellationToken).ConfigureAwait(false))
         {
-            await SendAsync(notice, failures, cancellationToken).ConfigureAwait(false);
+            await SendAsync(notice, record.IsRetry, failures, queued, cancellationToken).ConfigureAwait(false);
         }
 
         if (failures.Count > 0)
         {
+            // The retry must not publish again what reached the queue.
+            foreach (var notice in queued)
+            {
+                await _log.MarkDoneAsync(notice.Task.RequestId, notice.Key + "~" + QueueChannel, NoticeLog.Sent, _queue.Name, cancellationToken).ConfigureAwait(false);
+            }
+
             throw new AggregateException("Some notices could not be sent; the activity is retried and sends only those.", failures);
         }
     }
@@ -105,9 +118,14 @@ public sealed partial class HumanTaskNotifier
         return notices;
     }
 
-    private async Task SendAsync(TaskNotice notice, List<Exception> failures, CancellationToken cancellationToken)
+    private async Task SendAsync(TaskNotice notice, bool retry, List<Exception> failures, List<TaskNotice> queued, CancellationToken cancellationToken)
     {
         var task = notice.Task;
+        if (task.Channel.HasFlag(HumanChannel.Callback) && _queue.IsEnabled)
+        {
+            await QueueAsync(notice, retry, failures, queued, cancellationToken).ConfigureAwait(false);
+        }
+
         if (notice.Kind != NoticeKinds.Closed && task.Channel.HasFlag(HumanChannel.Email) && _email.IsEnabled && _email.RecipientsOf(notice) is { Count: > 0 } recipients)
         {
             var detail = string.Join(", ", recipients.Select(r => r.Email));
@@ -126,6 +144,27 @@ public sealed partial class HumanTaskNotifier
                     await _webhooks.DeliverAsync(name, hook, notice, cancellationToken).ConfigureAwait(false) ? NoticeLog.Sent : NoticeLog.DeadLettered,
                     cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    private async Task QueueAsync(TaskNotice notice, bool retry, List<Exception> failures, List<TaskNotice> queued, CancellationToken cancellationToken)
+    {
+        var task = notice.Task;
+        if (retry && await _log.GetAsync(task.RequestId, notice.Key + "~" + QueueChannel, cancellationToken).ConfigureAwait(false) is { IsDone: true })
+        {
+            NotificationLogs.NoticeSkipped(_logger, task.RequestId, notice.Key, QueueChannel);
+            return;
+        }
+
+        try
+        {
+            await _queue.PublishAsync(new HumanTaskNotice(notice.Kind, task.RunId, task.RequestId, task.Status, task, notice.Id, notice.Reminder), cancellationToken).ConfigureAwait(false);
+            queued.Add(notice);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
+        {
+            NotificationLogs.NoticeFailed(_logger, e, task.RequestId, notice.Key, QueueChannel);
+            failures.Add(e);
         }
     }
 

@@ -32,6 +32,7 @@ internal static class NotificationServices
         services.TryAddSingleton(sp => new HumanTaskNotifier(
             sp.GetRequiredService<HumanTaskStore>(),
             sp.GetRequiredService<NoticeLog>(),
+            sp.GetRequiredService<HumanTaskQueue>(),
             sp.GetRequiredService<EmailNotifier>(),
             sp.GetRequiredService<WebhookNotifier>(),
             sp.GetRequiredService<ILogger<HumanTaskNotifier>>()));

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using HumanLoop.Runs;
 
 namespace HumanLoop.Durable.Orchestration;
@@ -36,6 +37,19 @@ public sealed record RecordInput
     /// stored them but its notices failed.
     /// </summary>
     public bool NotifyOnly { get; init; }
+
+    /// <summary>
+    /// Which attempt of the orchestrator's at recording this is: 1, then one more after each failed record activity
+    /// (a crash re-delivers the same attempt).
+    /// </summary>
+    public int Attempt { get; init; } = 1;
+
+    /// <summary>
+    /// Whether an earlier activity may have sent some of these notices: a later attempt, or notices a node activity
+    /// could not finish sending. The notifier then reads what went out before sending what did not.
+    /// </summary>
+    [JsonIgnore]
+    public bool IsRetry => Attempt > 1 || NotifyOnly;
 
     /// <summary>This record followed by <paramref name="next"/>, a later transition's of the same run, as one record.</summary>
     /// <param name="next">The later record.</param>

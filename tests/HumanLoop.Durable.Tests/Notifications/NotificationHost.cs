@@ -41,7 +41,8 @@ internal sealed class NotificationHost : IAsyncDisposable
         string? hubName = null,
         TimeProvider? time = null,
         Action<IServiceCollection>? services = null,
-        IEnumerable<HumanLoop.Graphs.CompiledGraph>? graphs = null)
+        IEnumerable<HumanLoop.Graphs.CompiledGraph>? graphs = null,
+        Action<DurableHumanLoopOptions>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
@@ -56,6 +57,7 @@ internal sealed class NotificationHost : IAsyncDisposable
         {
             o.StorageConnectionString = azurite.Launcher.ConnectionString;
             o.HubName = name;
+            configure?.Invoke(o);
         });
         foreach (var graph in graphs ?? [])
         {
