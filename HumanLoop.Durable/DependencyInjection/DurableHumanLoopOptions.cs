@@ -1,12 +1,13 @@
 using System.ComponentModel.DataAnnotations;
 using HumanLoop.Durable.Configuration;
+using HumanLoop.Durable.Orchestration;
 using HumanLoop.Durable.Storage;
 using HumanLoop.Durable.TaskHub;
 
 namespace HumanLoop.Durable.DependencyInjection;
 
 /// <summary>
-/// Settings of the durable runtime: the task hub, its storage account, and how the dispatchers poll and execute.
+/// Settings of the durable runtime: the task hub, its storage account, and how the engine polls and executes.
 /// Defaults match host.json's defaults; <see cref="ApplyHostJson"/> copies a loaded host.json over them.
 /// </summary>
 public sealed class DurableHumanLoopOptions
@@ -62,8 +63,8 @@ public sealed class DurableHumanLoopOptions
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Gets or sets whether each opened and closed human request is published to the <c>{hub}-human-tasks</c> queue
-    /// (at least once, from the outbox), for external systems.
+    /// Gets or sets whether the notices of human tasks whose step allows the callback channel (opened, each reminder,
+    /// escalated, closed) are published to the <c>{hub}-human-tasks</c> queue, at least once, for external systems.
     /// </summary>
     /// <value>The default is true.</value>
     public bool PublishHumanTasks { get; set; } = true;
@@ -102,6 +103,12 @@ public sealed class DurableHumanLoopOptions
     public int ContinueAsNewAfter { get; set; } = 100;
 
     /// <summary>
+    /// Gets or sets how a failed record activity (a run's events, task rows and notices) is tried again: quickly, then
+    /// on a slower durable timer for as long as the run lives (code only; not a host.json key).
+    /// </summary>
+    public RecordRetryOptions RecordRetry { get; set; } = new();
+
+    /// <summary>
     /// Gets or sets how long the respond API waits for the orchestration to apply an answer before it answers 202 with
     /// a status link (host.json <c>extensions.humanLoop.responseTimeout</c>).
     /// </summary>
@@ -126,6 +133,10 @@ public sealed class DurableHumanLoopOptions
         ExtendedSessionsEnabled = settings.DurableTask.ExtendedSessionsEnabled ?? ExtendedSessionsEnabled;
         ExtendedSessionIdleTimeout = settings.DurableTask.ExtendedSessionIdleTimeoutInSeconds is { } idle ? TimeSpan.FromSeconds(idle) : ExtendedSessionIdleTimeout;
     }
+
+    /// <summary>The graph orchestrator's settings among these: its history bound and record retries.</summary>
+    /// <returns>New options; both hosts build their orchestrators with them.</returns>
+    public GraphOrchestratorOptions CreateOrchestratorOptions() => new() { ContinueAsNewAfter = ContinueAsNewAfter, RecordRetry = RecordRetry };
 
     internal TaskHubNames CreateNames() => new(HubName, StorageProvider.PartitionCount);
 }

@@ -53,7 +53,7 @@ internal sealed partial class SelfHostedEngine : IHostedService, IAsyncDisposabl
 
         var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions(), _loggerFactory);
         var worker = new TaskHubWorker(_service, _loggerFactory);
-        var orchestratorOptions = new GraphOrchestratorOptions { ContinueAsNewAfter = _options.ContinueAsNewAfter };
+        var orchestratorOptions = _options.CreateOrchestratorOptions();
         foreach (var graph in _graphs.Graphs)
         {
             var orchestrator = new GraphOrchestrator(graph, orchestratorOptions);

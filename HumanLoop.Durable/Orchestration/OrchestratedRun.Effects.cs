@@ -9,6 +9,7 @@ namespace HumanLoop.Durable.Orchestration;
 internal sealed partial class OrchestratedRun
 {
     private readonly Dictionary<string, (CancellationTokenSource Cancellation, PendingTask Pending)> _timers = new(StringComparer.Ordinal);
+    private readonly List<RecordRetry> _recordRetries = [];
 
     // The node activity out with a look-ahead, and what the run recorded since it was scheduled; then, once its result
     // is in, that look-ahead with the keys of what it stored, for the transition its completion makes.
@@ -150,16 +151,85 @@ internal sealed partial class OrchestratedRun
 
     private void CallRecord(RecordInput record)
     {
-        // Storage may be briefly unavailable; the record is retried, and a record that still fails does not fail the run.
+        // Storage or a mail server may be briefly unavailable. The orchestrator retries a failed record itself, not
+        // through a retry policy, so each attempt carries its number (the notifier reads what an earlier attempt sent
+        // only on a retry): first quickly, then, once those attempts are spent, on a slower durable timer for as long
+        // as the run lives, so no event, task row or notice is given up. A record that keeps failing never fails the run.
         var task = _context.CallActivityAsync(
             HumanLoopTaskNames.Record,
-            JsonSerializer.SerializeToElement(record, DurableJsonContext.Default.RecordInput),
-            InfrastructureRetry);
-        _pending.Add(new PendingTask(PendingKind.Record, task, _ => null));
+            JsonSerializer.SerializeToElement(record, DurableJsonContext.Default.RecordInput));
+        _pending.Add(new PendingTask(PendingKind.Record, task, done =>
+        {
+            if (!done.IsCompletedSuccessfully)
+            {
+                RetryRecord(record, done);
+            }
+
+            return null;
+        }));
+    }
+
+    private void RetryRecord(RecordInput record, Task failed)
+    {
+        var retry = _options.RecordRetry;
+        bool quick = record.Attempt < retry.QuickAttempts;
+        var delay = quick
+            ? Backoff(retry.FirstInterval, record.Attempt - 1, retry.MaxQuickInterval)
+            : Backoff(retry.SlowInterval, record.Attempt - retry.QuickAttempts, retry.MaxSlowInterval);
+        if (!quick)
+        {
+            var error = failed.Exception?.InnerException is TaskFailedException e ? e.FailureDetails.ErrorMessage : failed.Exception?.InnerException?.Message;
+            LogRecordRetrying(_context.CreateReplaySafeLogger<GraphOrchestrator>(), _state.RunId, record.Attempt, error ?? "cancelled", delay);
+        }
+
+        // A quick retry holds back ContinueAsNew like the activity it follows; a slow one is carried over instead.
+        var next = record with { Attempt = record.Attempt + 1 };
+        var cancellation = new CancellationTokenSource();
+        var timer = _context.CreateTimer(Now.Add(delay).UtcDateTime, cancellation.Token);
+        RecordRetry? entry = null;
+        var pending = new PendingTask(quick ? PendingKind.Record : PendingKind.RecordRetry, timer, done =>
+        {
+            _recordRetries.Remove(entry!);
+            entry!.Cancellation.Dispose();
+            if (done.IsCompletedSuccessfully)
+            {
+                CallRecord(next);
+            }
+
+            return null;
+        });
+        entry = new RecordRetry(next, cancellation, pending);
+        _recordRetries.Add(entry);
+        _pending.Add(pending);
+    }
+
+    private static TimeSpan Backoff(TimeSpan first, int doublings, TimeSpan max) =>
+        TimeSpan.FromTicks((long)Math.Min(max.Ticks, first.Ticks * Math.Pow(2, Math.Min(doublings, 30))));
+
+    /// <summary>
+    /// Stops waiting for the record retries' timers and returns their records, for the run's end (they are tried once
+    /// more at once) or the next generation (which tries them as it starts).
+    /// </summary>
+    private List<RecordInput> TakeRecordRetries()
+    {
+        var records = new List<RecordInput>();
+        foreach (var retry in _recordRetries)
+        {
+            retry.Cancellation.Cancel();
+            retry.Cancellation.Dispose();
+            _pending.Remove(retry.Pending);
+            records.Add(retry.Record);
+        }
+
+        _recordRetries.Clear();
+        return records;
     }
 
     private static readonly TaskOptions InfrastructureRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
         maxNumberOfAttempts: 6, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(30)));
+
+    /// <summary>A failed record waiting on its timer for its next attempt.</summary>
+    private sealed record RecordRetry(RecordInput Record, CancellationTokenSource Cancellation, PendingTask Pending);
 
     private void StartTimer(string timerId, DateTimeOffset dueAt)
     {

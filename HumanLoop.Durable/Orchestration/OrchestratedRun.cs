@@ -86,6 +86,12 @@ internal sealed partial class OrchestratedRun
             RememberOutcome(response.MessageId, outcome);
         }
 
+        // An answer kept until its request opened reports what became of it once the request opened.
+        foreach (var (messageId, late) in transition.LateOutcomes)
+        {
+            RememberOutcome(messageId, late);
+        }
+
         if (transition.Changed)
         {
             _state = transition.State;
@@ -106,6 +112,12 @@ internal sealed partial class OrchestratedRun
         // HasOpenTasks), so a completed run's last records are stored before it shows Completed, at the cost of one
         // episode; their failure after retries does not fail it.
         CancelAllTimers();
+        foreach (var record in TakeRecordRetries())
+        {
+            // One last attempt each, which the engine waits for before the run shows its end.
+            CallRecord(record);
+        }
+
         PublishStatus();
         if (_state.Status == RunStatus.Completed)
         {
@@ -136,7 +148,7 @@ internal sealed partial class OrchestratedRun
     private void ContinueAsNew()
     {
         CancelAllTimers();
-        var next = new RunContinuation { Generation = _generation + 1, State = _state, Outcomes = _outcomes };
+        var next = new RunContinuation { Generation = _generation + 1, State = _state, Outcomes = _outcomes, Unrecorded = [.. TakeRecordRetries()] };
         var logger = _context.CreateReplaySafeLogger<GraphOrchestrator>();
         LogContinuedAsNew(logger, _state.RunId, next.Generation, _appliedThisGeneration);
 
@@ -160,6 +172,11 @@ internal sealed partial class OrchestratedRun
             StartTimer(timer.Id, timer.DueAt);
         }
 
+        foreach (var record in continuation.Unrecorded.IsDefault ? [] : continuation.Unrecorded)
+        {
+            CallRecord(record);
+        }
+
         // A generation only ends with no node outstanding; a token still marked running is started again, and the
         // machine ignores whichever result comes second.
         foreach (var token in _state.Tokens.Where(t => t.Phase == TokenPhase.Running && t.TaskId is not null))
@@ -176,6 +193,9 @@ internal sealed partial class OrchestratedRun
     [LoggerMessage(EventId = 2103, Level = LogLevel.Error, Message = "Run {RunId} finished but its last events or task changes could not be stored: {Error}")]
     private static partial void LogRecordFailed(ILogger logger, string runId, string error);
 
+    [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "Run {RunId}: recording failed on attempt {Attempt} ({Error}); it is tried again in {Delay}")]
+    private static partial void LogRecordRetrying(ILogger logger, string runId, int attempt, string error, TimeSpan delay);
+
     [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "Run {RunId} ignored event '{EventName}': {Reason}")]
     private static partial void LogIgnoredEvent(ILogger logger, string runId, string eventName, string reason);
 
@@ -185,6 +205,9 @@ internal sealed partial class OrchestratedRun
         Record,
         Timer,
         Wait,
+
+        /// <summary>A failed record's timer once its quick attempts are spent: it does not hold back ContinueAsNew.</summary>
+        RecordRetry,
     }
 
     /// <summary>A task the run waits on, and the machine message its completion becomes (null: nothing to apply).</summary>

@@ -25,6 +25,9 @@ public sealed record RunContinuation
     /// <summary>The latest answer outcomes.</summary>
     public ImmutableArray<ResponseOutcomeSummary> Outcomes { get; init; } = [];
 
+    /// <summary>Records whose activity kept failing, waiting for their next attempt: the new generation tries them at once.</summary>
+    public ImmutableArray<RecordInput> Unrecorded { get; init; } = [];
+
     /// <summary>Whether an orchestration input is a continuation.</summary>
     public static bool IsContinuation(JsonElement input) =>
         input.ValueKind == JsonValueKind.Object && input.TryGetProperty(Marker, out _);

@@ -40,7 +40,7 @@ internal sealed class GraphOrchestratorFunctions(IGraphCatalog graphs, IOptions<
     private Task<JsonElement?> RunGraphAsync(string graph, TaskOrchestrationContext context)
     {
         var compiled = graphs.Find(graph) ?? throw new UnknownGraphException(graph);
-        var orchestrator = new GraphOrchestrator(compiled, new GraphOrchestratorOptions { ContinueAsNewAfter = options.Value.ContinueAsNewAfter });
+        var orchestrator = new GraphOrchestrator(compiled, options.Value.CreateOrchestratorOptions());
         return orchestrator.RunAsync(context, context.GetInput<JsonElement?>());
     }
 }

@@ -1,29 +1,38 @@
 using System.Net.Sockets;
 
-namespace HumanLoop.Functions.Tests.Live;
+namespace HumanLoop.Testing;
 
 /// <summary>
-/// A TCP relay in front of the app, so a test can cut every connection at once, as a dropped network does; new
-/// connections are relayed again at once.
+/// A TCP relay in front of a server (the app, a mail server), so a test can cut every connection at once, as a dropped
+/// network does (new connections are relayed again at once), or refuse connections for a while, as a server that is
+/// down does. Shared by the test projects.
 /// </summary>
 internal sealed class TcpRelay : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly IPEndPoint _target;
+    private readonly TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+    private readonly System.Net.IPEndPoint _target;
     private readonly List<TcpClient> _open = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private int _accepted;
+    private int _refusing;
 
     public TcpRelay(Uri target)
     {
-        _target = new IPEndPoint(IPAddress.Parse(target.Host), target.Port);
+        _target = new System.Net.IPEndPoint(System.Net.IPAddress.Parse(target.Host), target.Port);
         _listener.Start();
         _accepting = Task.Run(AcceptAsync);
     }
 
     /// <summary>The relay's address, such as <c>http://127.0.0.1:41234</c>.</summary>
-    public Uri Address => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
+    public Uri Address => new($"http://127.0.0.1:{((System.Net.IPEndPoint)_listener.LocalEndpoint).Port}");
+
+    /// <summary>Gets or sets whether new connections are closed as soon as they are accepted, as by a server that is down.</summary>
+    public bool Refusing
+    {
+        get => Volatile.Read(ref _refusing) != 0;
+        set => Volatile.Write(ref _refusing, value ? 1 : 0);
+    }
 
     /// <summary>How many connections it has relayed.</summary>
     public int Accepted => Volatile.Read(ref _accepted);
@@ -72,6 +81,13 @@ internal sealed class TcpRelay : IAsyncDisposable
             catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
             {
                 return;
+            }
+
+            if (Refusing)
+            {
+                inbound.Client.LingerState = new LingerOption(true, 0);
+                inbound.Dispose();
+                continue;
             }
 
             Interlocked.Increment(ref _accepted);

@@ -4,6 +4,7 @@ using HumanLoop.Durable.DependencyInjection;
 using HumanLoop.Durable.HumanTasks;
 using HumanLoop.Graphs;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -38,18 +39,21 @@ internal sealed class EngineHost : IAsyncDisposable
         IEnumerable<CompiledGraph> graphs,
         Action<DurableHumanLoopOptions>? configure = null,
         string? hubName = null,
+        IDictionary<string, string?>? settings = null,
         CancellationToken cancellationToken = default) =>
-        StartAsync(azurite.Launcher, graphs, configure, hubName, cancellationToken);
+        StartAsync(azurite.Launcher, graphs, configure, hubName, settings, cancellationToken);
 
     public static async Task<EngineHost> StartAsync(
         AzuriteLauncher azurite,
         IEnumerable<CompiledGraph> graphs,
         Action<DurableHumanLoopOptions>? configure = null,
         string? hubName = null,
+        IDictionary<string, string?>? settings = null,
         CancellationToken cancellationToken = default)
     {
         hubName ??= NewHubName();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         var humanLoop = builder.Services.AddDurableHumanLoop(o =>
         {
             o.StorageConnectionString = azurite.ConnectionString;

@@ -15,8 +15,8 @@ public sealed class MultiHostTests(AzuriteFixture azurite)
         using var timeout = TestTimeout.Start(120);
         var ct = timeout.Token;
         var hub = EngineHost.NewHubName();
-        await using var first = await EngineHost.StartAsync(azurite, [TestGraphs.Approval], o => o.StorageProvider.PartitionCount = 4, hub, ct);
-        await using var second = await EngineHost.StartAsync(azurite, [TestGraphs.Approval], o => o.StorageProvider.PartitionCount = 4, hub, ct);
+        await using var first = await EngineHost.StartAsync(azurite, [TestGraphs.Approval], o => o.StorageProvider.PartitionCount = 4, hub, cancellationToken: ct);
+        await using var second = await EngineHost.StartAsync(azurite, [TestGraphs.Approval], o => o.StorageProvider.PartitionCount = 4, hub, cancellationToken: ct);
         EngineHost[] hosts = [first, second];
 
         var ids = new List<string>();
