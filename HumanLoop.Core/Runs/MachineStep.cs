@@ -19,6 +19,7 @@ internal sealed class MachineStep
     private readonly List<HumanRequest> _requests;
     private readonly List<RunTimer> _timers;
     private readonly List<HumanResponse> _buffered;
+    private readonly List<KeyValuePair<string, ResponseOutcome>> _lateOutcomes = [];
     private readonly List<string> _applied;
     private readonly List<RunEffect> _effects = [];
     private RunStatus _status;
@@ -399,7 +400,7 @@ internal sealed class MachineStep
             }
 
             _buffered.Remove(early);
-            Answer(FindById(request.Id)!, early);
+            _lateOutcomes.Add(new(early.MessageId, Answer(FindById(request.Id)!, early)));
         }
     }
 
@@ -675,6 +676,6 @@ internal sealed class MachineStep
             Buffered = [.. _buffered],
             AppliedResponses = [.. _applied],
         };
-        return new Transition(state, [.. _effects], outcome);
+        return new Transition(state, [.. _effects], outcome) { LateOutcomes = [.. _lateOutcomes] };
     }
 }

@@ -11,6 +11,12 @@ public sealed record Transition(RunState State, ImmutableArray<RunEffect> Effect
     /// <summary>Whether the message changed the run.</summary>
     public bool Changed { get; init; } = true;
 
+    /// <summary>
+    /// What became of answers kept earlier (<see cref="ResponseStatus.Buffered"/>) that this transition applied because
+    /// the request they answer opened, by message id, in arrival order.
+    /// </summary>
+    public ImmutableArray<KeyValuePair<string, ResponseOutcome>> LateOutcomes { get; init; } = [];
+
     /// <summary>The events appended by this transition.</summary>
     public IEnumerable<RunEvent> Events => Effects.OfType<AppendEvent>().Select(e => e.Event);
 }

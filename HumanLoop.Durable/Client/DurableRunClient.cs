@@ -122,12 +122,24 @@ public sealed class DurableRunClient : IDurableRunClient
 
         open = status.Open.FirstOrDefault(r => string.Equals(r.Id, target, StringComparison.OrdinalIgnoreCase))
             ?? status.Open.FirstOrDefault(r => string.Equals(r.Node, target, StringComparison.OrdinalIgnoreCase));
-        if (open is null && await RefuseAsync(instance, target, cancellationToken).ConfigureAwait(false) is { } refusal)
+        HumanTaskRecord? task;
+        if (open is null)
         {
-            return await AuditedAsync(refusal).ConfigureAwait(false);
+            var (refusal, opening) = await RefuseOrFindAsync(instance, target, cancellationToken).ConfigureAwait(false);
+            if (refusal is not null)
+            {
+                return await AuditedAsync(refusal).ConfigureAwait(false);
+            }
+
+            // Recorded open, and not yet in the run's status: the node's activity stored the request it opens before
+            // the run applied that node's result. The answer is checked against it, and its outcome awaited.
+            task = opening;
+        }
+        else
+        {
+            task = await _tasks.GetAsync(runId, open.Id, cancellationToken).ConfigureAwait(false);
         }
 
-        var task = open is null ? null : await _tasks.GetAsync(runId, open.Id, cancellationToken).ConfigureAwait(false);
         if (task is { State: { } state } && _graphs.Find(instance.Name) is { } graph && graph.IsHumanNode(task.Node)
             && graph.CheckAnswer(task.Node, state, answer) is { } invalid)
         {
@@ -135,7 +147,7 @@ public sealed class DurableRunClient : IDurableRunClient
         }
 
         messageId ??= Guid.NewGuid().ToString("N");
-        var envelope = new ResponseEnvelope { MessageId = messageId, Target = open?.Id ?? target, Answer = answer, Respondent = respondent, Channel = channel };
+        var envelope = new ResponseEnvelope { MessageId = messageId, Target = open?.Id ?? task?.RequestId ?? target, Answer = answer, Respondent = respondent, Channel = channel };
         await _client.RaiseEventAsync(
             runId,
             HumanLoopTaskNames.ResponseEvent,
@@ -299,27 +311,34 @@ public sealed class DurableRunClient : IDurableRunClient
         await _client.GetInstanceAsync(runId, cancellationToken).ConfigureAwait(false) ?? throw new RunNotFoundException(runId);
 
     /// <summary>Why an answer for a request that is not open is refused without reaching the run, or null to deliver it.</summary>
-    private async Task<ResponseOutcome?> RefuseAsync(OrchestrationMetadata instance, string target, CancellationToken cancellationToken)
+    private async Task<ResponseOutcome?> RefuseAsync(OrchestrationMetadata instance, string target, CancellationToken cancellationToken) =>
+        (await RefuseOrFindAsync(instance, target, cancellationToken).ConfigureAwait(false)).Refusal;
+
+    /// <summary>
+    /// Why an answer for a request that is not in the run's status is refused, or null to deliver it; and the request's
+    /// row when it is recorded open (it is opening: the run has not applied the result that opened it yet).
+    /// </summary>
+    private async Task<(ResponseOutcome? Refusal, HumanTaskRecord? Opening)> RefuseOrFindAsync(OrchestrationMetadata instance, string target, CancellationToken cancellationToken)
     {
         var runId = instance.InstanceId;
         if (await _tasks.GetAsync(runId, target, cancellationToken).ConfigureAwait(false) is { } byId)
         {
-            // Recorded open but no longer in the run's status: it closed a moment ago, and the run itself refuses it.
-            return Closed(byId);
+            // Recorded but not in the run's status: it closed a moment ago (refused here), or it is opening.
+            return Closed(byId) is { } closed ? (closed, null) : (null, byId);
         }
 
         var graph = _graphs.Find(instance.Name);
         var node = graph?.Nodes.FirstOrDefault(n => string.Equals(n, target, StringComparison.OrdinalIgnoreCase));
         if (graph is not null && (node is null || !graph.IsHumanNode(node)))
         {
-            return new ResponseOutcome(ResponseStatus.UnknownRequest, $"Run '{runId}' has no request or human node '{target}'.", null);
+            return (new ResponseOutcome(ResponseStatus.UnknownRequest, $"Run '{runId}' has no request or human node '{target}'.", null), null);
         }
 
         // A node that asked before and is not asking now: its last request just closed. An answer for a node that has
         // not asked yet is delivered, and the run keeps it until the node asks, as Durable Functions keeps events.
         var tasks = await _tasks.ListAsync(new HumanTaskQuery { RunId = runId }, cancellationToken).ConfigureAwait(false);
         var last = tasks.Where(t => string.Equals(t.Node, node ?? target, StringComparison.OrdinalIgnoreCase)).MaxBy(t => t.OpenedAt);
-        return last is null ? null : Closed(last);
+        return last is null ? (null, null) : Closed(last) is { } refused ? (refused, null) : (null, last);
 
         static ResponseOutcome? Closed(HumanTaskRecord task) => task.Status switch
         {
@@ -339,7 +358,10 @@ public sealed class DurableRunClient : IDurableRunClient
             if (instance is not null)
             {
                 var status = ReadCustomStatus(instance);
-                if (status.Outcomes.FirstOrDefault(o => o.MessageId == messageId) is { } outcome)
+                // An answer to a request that is opening is kept by the run until it opens, a moment later: its verdict
+                // is awaited rather than reported as buffered.
+                if (status.Outcomes.FirstOrDefault(o => o.MessageId == messageId) is { } outcome
+                    && !(outcome.Status == ResponseStatus.Buffered && task is { Status: HumanRequestStatus.Open } && !instance.IsCompleted))
                 {
                     return await ToOutcomeAsync(runId, outcome, status, cancellationToken, open, task).ConfigureAwait(false);
                 }

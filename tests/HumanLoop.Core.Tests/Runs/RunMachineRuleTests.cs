@@ -154,6 +154,24 @@ public sealed class RunMachineRuleTests
             t.Events.Select(e => e.Kind).ToArray());
         Assert.Empty(t.State.Buffered);
         Assert.Equal("ann", t.State.Requests.Single().Respondent);
+
+        // What became of the kept answer is reported with the transition that applied it.
+        var (messageId, late) = Assert.Single(t.LateOutcomes);
+        Assert.Equal(("m1", ResponseStatus.Accepted, "ann"), (messageId, late.Status, late.Request!.Respondent));
+        Assert.Null(t.Response);
+    }
+
+    [Fact]
+    public void EarlyResponse_Invalid_IsReportedRejectedWhenTheRequestOpens()
+    {
+        var (state, node) = Started();
+        var early = RunMachine.Apply(Review, state, new HumanResponse("m1", "approve", Text("maybe"), "ann"), T0);
+
+        var t = RunMachine.Apply(Review, early.State, new NodeCompleted(node.TaskId, Review.ToJson(new Doc(Draft: "d"))), T0);
+
+        var (messageId, late) = Assert.Single(t.LateOutcomes);
+        Assert.Equal(("m1", ResponseStatus.Rejected), (messageId, late.Status));
+        Assert.Equal(HumanRequestStatus.Open, t.State.Requests.Single().Status);
     }
 
     [Fact]
