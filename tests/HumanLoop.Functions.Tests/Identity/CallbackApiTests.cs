@@ -72,6 +72,70 @@ public sealed class CallbackApiTests(IdentityAppFixture app)
     }
 
     [Fact]
+    public async Task Callback_ToARequestEscalatedAway_Returns410ThenTheSuccessorsAnswerIsA409WithTheRecordedAnswer()
+    {
+        using var timeout = TestTimeout.Start();
+        var (runId, requestId) = await app.StartWaitingAsync(SignoffGraph.Handover, """{"title":"Keys"}""", timeout.Token);
+        using var system = app.Client(key: "sys-gone");
+
+        // One invalid answer, raised straight into the run, exhausts the request's attempts: it escalates to the chief under a new request id.
+        using (var invalid = await app.Admin.PostAsync($"{ApiClient.InstancesPath}/{runId}/raiseEvent/{Uri.EscapeDataString(requestId)}", ApiClient.Json("\"maybe\""), timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, invalid.StatusCode);
+        }
+
+        var successor = await WaitForOtherOpenRequestAsync(runId, requestId, timeout.Token);
+
+        using var gone = await PostAsync(system, runId, requestId, """{"answer":"yes"}""", "gone-2", timeout.Token);
+        using var goneAgain = await PostAsync(system, runId, requestId, """{"answer":"yes"}""", "gone-2", timeout.Token);
+
+        var problem = await ApiClient.AssertProblemAsync(gone, HttpStatusCode.Gone, timeout.Token);
+        Assert.Equal("Request expired", problem.GetProperty("title").GetString());
+        Assert.Equal("Expired", problem.GetProperty("outcome").GetString());
+        Assert.Contains("Escalated", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Gone, goneAgain.StatusCode);
+        Assert.Equal("true", goneAgain.Headers.GetValues("Idempotent-Replayed").Single());
+
+        using var chief = app.Client(token: app.Token("chief"));
+        using var accepted = await PostAsync(chief, runId, successor, """{"answer":"no"}""", "chief-1", timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        await app.Admin.WaitForFinishedAsync(runId, timeout.Token);
+        using var late = await PostAsync(chief, runId, successor, """{"answer":"yes"}""", "chief-2", timeout.Token);
+
+        var conflict = await ApiClient.AssertProblemAsync(late, HttpStatusCode.Conflict, timeout.Token);
+        Assert.Equal("Already answered", conflict.GetProperty("title").GetString());
+        Assert.Equal(("no", "user:chief", "callback"), (conflict.GetProperty("answer").GetString(), conflict.GetProperty("respondent").GetString(), conflict.GetProperty("answeredVia").GetString()));
+        var rows = await app.AuditAsync(runId, null, timeout.Token);
+        Assert.Equal(
+            [(requestId, "Rejected"), (requestId, "Expired"), (successor, "Accepted"), (successor, "AlreadyAnswered")],
+            rows.Select(r => (r.GetProperty("requestId").GetString(), r.GetProperty("outcome").GetString())).ToArray());
+        var expired = rows[1];
+        Assert.Equal(("callback", "anonymous"), (expired.GetProperty("channel").GetString(), expired.GetProperty("respondent").GetString()));
+    }
+
+    [Fact]
+    public async Task Callback_ToATerminatedRun_Returns410RunFinished()
+    {
+        using var timeout = TestTimeout.Start();
+        var (runId, requestId) = await app.StartWaitingAsync("travel", """{"destination":"Oslo"}""", timeout.Token);
+        using (var terminated = await app.Admin.PostAsync($"{ApiClient.InstancesPath}/{runId}/terminate", null, timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, terminated.StatusCode);
+        }
+
+        await app.Admin.WaitForFinishedAsync(runId, timeout.Token);
+        using var system = app.Client(key: "sys-ended");
+
+        using var response = await PostAsync(system, runId, requestId, """{"answer":"fly"}""", "ended-1", timeout.Token);
+
+        var problem = await ApiClient.AssertProblemAsync(response, HttpStatusCode.Gone, timeout.Token);
+        Assert.Equal(("Run finished", "RunFinished"), (problem.GetProperty("title").GetString(), problem.GetProperty("outcome").GetString()));
+        Assert.Contains("Terminated", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var row = Assert.Single(await app.AuditAsync(runId, null, timeout.Token));
+        Assert.Equal(("RunFinished", "callback"), (row.GetProperty("outcome").GetString(), row.GetProperty("channel").GetString()));
+    }
+
+    [Fact]
     public async Task Callback_ByAnAssigneeWithABearerToken_Returns200AndRecordsTheCallbackChannel()
     {
         using var timeout = TestTimeout.Start();
@@ -154,6 +218,24 @@ public sealed class CallbackApiTests(IdentityAppFixture app)
         var schemes = document.GetProperty("components").GetProperty("securitySchemes");
         Assert.Equal("apiKey", schemes.GetProperty("ApiKey").GetProperty("type").GetString());
         Assert.Equal("bearer", schemes.GetProperty("Bearer").GetProperty("scheme").GetString());
+    }
+
+    /// <summary>Polls the run's open requests until one other than <paramref name="requestId"/> is open; returns its id.</summary>
+    private async Task<string> WaitForOtherOpenRequestAsync(string runId, string requestId, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            using var response = await app.Admin.GetAsync($"/api/runs/{runId}/requests", cancellationToken);
+            var open = (await ApiClient.ReadJsonAsync(response, cancellationToken)).EnumerateArray()
+                .Select(r => r.GetProperty("id").GetString()!)
+                .FirstOrDefault(id => !string.Equals(id, requestId, StringComparison.Ordinal));
+            if (open is not null)
+            {
+                return open;
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
     }
 
     private static async Task<HttpResponseMessage> PostAsync(HttpClient client, string runId, string target, string body, string? key, CancellationToken cancellationToken)
