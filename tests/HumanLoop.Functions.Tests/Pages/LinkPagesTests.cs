@@ -276,7 +276,7 @@ public sealed class LinkPagesTests(LinkPagesFixture app)
     {
         using var timeout = TestTimeout.Start();
         var task = await app.StartAndWaitAsync(LinkTestGraphs.Edit, "estuaries", timeout.Token);
-        var path = LinkPagesFixture.PathOf(app.Links.Create(task, "user:erin").Actions.Single().Url);
+        var path = LinkPagesFixture.PathOf(app.Links.Create(task, "user:erin").Actions.Single(a => a.Action == LinkActions.Approve).Url);
         using var browser = app.NewBrowser();
 
         using var get = await browser.GetAsync(path, timeout.Token);
