@@ -104,6 +104,13 @@ public sealed partial class ArticleReviewFixture(IMessageSink messageSink) : IAs
         return id;
     }
 
+    /// <summary>Starts a run of <paramref name="graph"/> on <paramref name="topic"/> and waits for Alice's one mail about it.</summary>
+    internal async Task<(string RunId, MimeMessage Mail)> StartAndWaitForMailAsync(HttpClient client, string graph, string topic, CancellationToken cancellationToken)
+    {
+        var id = await StartAsync(client, graph, topic, cancellationToken);
+        return (id, Assert.Single(await WaitForMailAsync(Alice, topic, 1, cancellationToken)));
+    }
+
     /// <summary>Waits until <paramref name="address"/> has at least <paramref name="count"/> mails about <paramref name="topic"/>; returns them, oldest first.</summary>
     internal async Task<IReadOnlyList<MimeMessage>> WaitForMailAsync(string address, string topic, int count, CancellationToken cancellationToken)
     {

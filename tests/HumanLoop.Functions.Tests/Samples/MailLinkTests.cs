@@ -17,8 +17,7 @@ public sealed class MailLinkTests(ArticleReviewFixture flow)
         using var timeout = TestTimeout.Start(180);
         using var client = flow.NewClient();
         var topic = "Every link " + Guid.NewGuid().ToString("N")[..6];
-        var id = await ArticleReviewFixture.StartAsync(client, ArticleReviewGraph.Name, topic, timeout.Token);
-        var mail = Assert.Single(await flow.WaitForMailAsync(flow.Alice, topic, 1, timeout.Token));
+        var (id, mail) = await flow.StartAndWaitForMailAsync(client, ArticleReviewGraph.Name, topic, timeout.Token);
         var links = ArticleReviewFixture.LinksOf(mail);
 
         Assert.Equal(["Approve as is", "Edit then approve", "Reject with a reason", "Review"], links.Keys.Order(StringComparer.Ordinal));
@@ -61,8 +60,7 @@ public sealed class MailLinkTests(ArticleReviewFixture flow)
         using var timeout = TestTimeout.Start(180);
         using var client = flow.NewClient();
         var topic = "Placement " + Guid.NewGuid().ToString("N")[..6];
-        var id = await ArticleReviewFixture.StartAsync(client, PlacementGraph.Name, topic, timeout.Token);
-        var mail = Assert.Single(await flow.WaitForMailAsync(flow.Alice, topic, 1, timeout.Token));
+        var (id, mail) = await flow.StartAndWaitForMailAsync(client, PlacementGraph.Name, topic, timeout.Token);
         var links = ArticleReviewFixture.LinksOf(mail);
 
         Assert.Equal(PlacementGraph.Options.Append("Review").Order(StringComparer.Ordinal), links.Keys.Order(StringComparer.Ordinal));
