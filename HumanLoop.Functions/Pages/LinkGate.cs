@@ -30,7 +30,8 @@ internal sealed class LinkGate(LinkTokenCodec codec, UsedLinkStore usedLinks, Hu
 
         if (token.IsReview != review)
         {
-            return (null, null, LinkRefusal.Invalid(review ? "This link is a quick action, not a review link." : "This link opens the review page, not a quick action."));
+            // A genuine link on the wrong page: refused, and audited when an answer is posted through it.
+            return (token, null, LinkRefusal.Invalid(review ? "This link is a quick action, not a review link." : "This link opens the review page, not a quick action."));
         }
 
         if (await usedLinks.GetAsync(token.Id, cancellationToken) is { } used

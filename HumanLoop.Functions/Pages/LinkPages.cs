@@ -271,7 +271,7 @@ internal sealed class LinkDesk(
             {
                 // An answer posted through a link that no longer answers (another channel won, it was used, it expired):
                 // refused before it reached the run, so audited here, on the link's channel.
-                await AuditRefusalAsync(link, refusal);
+                await AuditRefusalAsync(context, link, refusal);
             }
 
             return LinkPages.Refused(refusal);
@@ -348,7 +348,7 @@ internal sealed class LinkDesk(
             var inUse = holder.Completed
                 ? LinkRefusal.Conflict("This link was already used", "Each link records one decision, and this one has.", holder)
                 : LinkRefusal.Conflict("This link is being used", "An answer from this link is being applied right now. Reload this page in a moment to see it.", holder);
-            await AuditRefusalAsync(link, inUse);
+            await AuditRefusalAsync(context, link, inUse);
             return LinkPages.Refused(inUse);
         }
 
@@ -405,12 +405,13 @@ internal sealed class LinkDesk(
             ? reviewer
             : null;
 
-    private Task AuditRefusalAsync(LinkToken link, LinkRefusal refusal) => audit.AppendAsync(
+    // A signed-in assignee is recorded by name, as their answer would have been; otherwise the link's assignee.
+    private Task AuditRefusalAsync(HttpContext context, LinkToken link, LinkRefusal refusal) => audit.AppendAsync(
         new AnswerAuditEntry
         {
             RunId = link.RunId,
             RequestId = link.RequestId,
-            Respondent = link.Assignee,
+            Respondent = Reviewer.From(context.User)?.Respondent ?? link.Assignee,
             Channel = LinkPages.Channel,
             At = time.GetUtcNow(),
             Outcome = refusal.Status switch
@@ -422,7 +423,7 @@ internal sealed class LinkDesk(
                 _ => nameof(ResponseStatus.Rejected),
             },
             Reason = $"{refusal.Title}: {refusal.Message}",
-            Source = AnswerAuditEntry.ApiSource,
+            Source = AnswerAuditEntry.PagesSource,
         },
         CancellationToken.None);
 

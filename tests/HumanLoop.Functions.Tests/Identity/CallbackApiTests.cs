@@ -1,3 +1,4 @@
+using HumanLoop.Functions.Identity;
 using HumanLoop.Functions.Tests.Infrastructure;
 
 namespace HumanLoop.Functions.Tests.Identity;
@@ -133,6 +134,59 @@ public sealed class CallbackApiTests(IdentityAppFixture app)
         Assert.Contains("Terminated", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         var row = Assert.Single(await app.AuditAsync(runId, null, timeout.Token));
         Assert.Equal(("RunFinished", "callback"), (row.GetProperty("outcome").GetString(), row.GetProperty("channel").GetString()));
+    }
+
+    [Fact]
+    public async Task Callback_401And429OnAKnownTask_AreAuditedOncePerCallerChannelAndWindow_OnAnUnknownTaskNot()
+    {
+        using var timeout = TestTimeout.Start();
+        var (runId, requestId) = await app.StartWaitingAsync("travel", """{"destination":"Turku"}""", timeout.Token);
+        using var anonymous = app.Client();
+        using var wrongKey = app.Client(key: "not-a-key");
+        using var expired = app.Client(token: app.Token("late", ["traveller"], expires: TimeProvider.System.GetUtcNow().UtcDateTime.AddMinutes(-10)));
+        using var flood = app.Client(key: "sys-flood");
+
+        foreach (var client in new[] { anonymous, wrongKey, expired })
+        {
+            using var refused = await PostAsync(client, runId, requestId, """{"answer":"fly","respondent":"user:mallory"}""", null, timeout.Token);
+            await ApiClient.AssertProblemAsync(refused, HttpStatusCode.Unauthorized, timeout.Token);
+        }
+
+        using (var respond = await anonymous.PostAsync($"/api/runs/{runId}/requests/{requestId}/respond", ApiClient.Json("""{"answer":"fly"}"""), timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, respond.StatusCode);
+        }
+
+        using (var unknown = await PostAsync(anonymous, runId, "no_such_node", """{"answer":"fly"}""", null, timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+        }
+
+        // The system's permits go on answers the step rejects, which leave the task open; the next two are over the limit.
+        for (int i = 0; i < IdentityAppFixture.PermitLimit; i++)
+        {
+            using var rejected = await PostAsync(flood, runId, requestId, """{"answer":"swim"}""", null, timeout.Token);
+            await ApiClient.AssertProblemAsync(rejected, HttpStatusCode.BadRequest, timeout.Token);
+        }
+
+        for (int i = 0; i < 2; i++)
+        {
+            using var limited = await PostAsync(flood, runId, requestId, """{"answer":"fly"}""", "flood-" + i, timeout.Token);
+            await ApiClient.AssertProblemAsync(limited, HttpStatusCode.TooManyRequests, timeout.Token);
+        }
+
+        var rows = (await app.AuditAsync(runId, null, timeout.Token)).Where(r => r.GetProperty("outcome").GetString() is "Unauthorized" or "RateLimited").ToArray();
+        Assert.Equal(
+            [
+                ("Unauthorized", "anonymous", "callback", requestId, "Not authenticated: the request carried no credentials."),
+                ("Unauthorized", "anonymous", "http", requestId, "Not authenticated: the request carried no credentials."),
+                ("RateLimited", "key:" + AnswerCaller.KeyId("sys-flood"), "callback", requestId, $"Over the limit of {IdentityAppFixture.PermitLimit} callbacks per 01:00:00 per caller."),
+            ],
+            rows.Select(r => (
+                r.GetProperty("outcome").GetString(), r.GetProperty("respondent").GetString(), r.GetProperty("channel").GetString(),
+                r.GetProperty("requestId").GetString(), r.GetProperty("reason").GetString())));
+        Assert.Equal("flood-0", rows[2].GetProperty("messageId").GetString());
+        Assert.Equal(HttpStatusCode.Accepted, (await app.Admin.GetStatusAsync(runId, timeout.Token)).Status);
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public sealed class IdentityAppFixture(IMessageSink messageSink) : IAsyncLifetim
     public const int PermitLimit = 3;
 
     /// <summary>The keys systems use; each test takes its own, so rate limits (per caller) do not mix.</summary>
-    public static readonly string[] Keys = ["sys-admin", "sys-replay", "sys-conflict", "sys-limit", "sys-audit", "sys-callback", "sys-buffer", "sys-gone", "sys-ended"];
+    public static readonly string[] Keys = ["sys-admin", "sys-replay", "sys-conflict", "sys-limit", "sys-audit", "sys-callback", "sys-buffer", "sys-gone", "sys-ended", "sys-flood"];
 
     private readonly RSA _signing = RSA.Create(2048);
     private TemporaryAzurite? _azurite;
