@@ -19,6 +19,18 @@ public sealed record AnswerAuditEntry
     /// <summary>The outcome of an answer refused because the caller may not give it (not an assignee, or answering as someone else).</summary>
     public const string Forbidden = "Forbidden";
 
+    /// <summary>
+    /// The outcome of an answer refused because its request carried no valid credentials (401); its respondent is
+    /// <c>anonymous</c>. Audited only when the route names a task that exists, once per caller and task per callback window.
+    /// </summary>
+    public const string Unauthorized = "Unauthorized";
+
+    /// <summary>
+    /// The outcome of a callback refused by the caller's rate limit (429); its respondent is the caller (a person's
+    /// <c>user:NAME</c>, or <c>key:ID</c> for a system, whose body is not read). Audited as <see cref="Unauthorized"/> is.
+    /// </summary>
+    public const string RateLimited = "RateLimited";
+
     /// <summary>The run answered.</summary>
     public required string RunId { get; init; }
 
@@ -39,7 +51,8 @@ public sealed record AnswerAuditEntry
 
     /// <summary>
     /// What became of it: a <see cref="Runs.ResponseStatus"/> name (<c>Accepted</c>, <c>Rejected</c>, <c>Duplicate</c>,
-    /// <c>AlreadyAnswered</c>, <c>Expired</c>, <c>RunFinished</c>, <c>UnknownRequest</c>) or <see cref="Forbidden"/>.
+    /// <c>AlreadyAnswered</c>, <c>Expired</c>, <c>RunFinished</c>, <c>UnknownRequest</c>), <see cref="Forbidden"/>,
+    /// <see cref="Unauthorized"/> or <see cref="RateLimited"/>.
     /// </summary>
     public required string Outcome { get; init; }
 

@@ -7,7 +7,8 @@ using Microsoft.Extensions.Options;
 namespace HumanLoop.Durable.Links;
 
 /// <summary>
-/// Builds a notice's links: the review page and one confirm page per quick action, each with its own token, which
+/// Builds a notice's links: the review page and one link per quick action (its confirm page, or the review page bound to
+/// it when something must be typed), each with its own token, which
 /// expires at the task's deadline or after <see cref="ActionLinkOptions.MaxLifetime"/>, whichever comes first.
 /// </summary>
 internal sealed class ActionLinks(LinkTokenCodec codec, IOptions<ActionLinkOptions> options, TimeProvider time, IServiceProvider services) : IActionLinks
@@ -27,7 +28,9 @@ internal sealed class ActionLinks(LinkTokenCodec codec, IOptions<ActionLinkOptio
 
         var baseUrl = BaseUrl();
         var review = Link(ActionLinkOptions.ReviewPath, LinkToken.ReviewAction);
-        var actions = LinkActions.For(task).Select(a => new ActionLink(a.Value, a.Label, Link(ActionLinkOptions.ActionPath, a.Value))).ToList();
+        var actions = LinkActions.For(task)
+            .Select(a => new ActionLink(a.Value, a.Label, a.OpensReview ? Link(ActionLinkOptions.ReviewPath, LinkToken.ReviewFor(a.Value)) : Link(ActionLinkOptions.ActionPath, a.Value)))
+            .ToList();
         return new ActionLinkSet(review, actions);
 
         Uri Link(string path, string action) => new($"{baseUrl}{path}/{codec.Protect(new LinkToken

@@ -18,7 +18,7 @@ public interface IActionLinks
 
 /// <summary>The links of one notice.</summary>
 /// <param name="Review">The review page: shows the request and lets the assignee answer (never commits on GET).</param>
-/// <param name="Actions">One link per quick action (a confirm page that commits on POST).</param>
+/// <param name="Actions">One link per quick action: a confirm page that commits on POST, or the review page bound to that action when something must be typed (an edit, a required reason).</param>
 public sealed record ActionLinkSet(Uri Review, IReadOnlyList<ActionLink> Actions);
 
 /// <summary>A quick action's link.</summary>

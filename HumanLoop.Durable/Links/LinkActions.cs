@@ -9,13 +9,18 @@ namespace HumanLoop.Durable.Links;
 /// <summary>A quick action a task offers in a notice: its value, its label, and the answer it sends.</summary>
 /// <param name="Value">The action's value (for an approval: <c>approve</c> or <c>reject</c>).</param>
 /// <param name="Label">What its button says.</param>
-/// <param name="TakesReason">Whether its confirm page asks for a reason (a rejection).</param>
-public sealed record LinkAction(string Value, string Label, bool TakesReason = false);
+/// <param name="TakesReason">Whether its page asks for a reason (a rejection).</param>
+/// <param name="OpensReview">
+/// Whether its link opens the review page bound to this answer (something must be typed there: the edited text, or a
+/// required reason) rather than a confirm page.
+/// </param>
+public sealed record LinkAction(string Value, string Label, bool TakesReason = false, bool OpensReview = false);
 
 /// <summary>
 /// Which quick actions each kind of step offers, and the answer each sends: an approval offers approve and reject (with
-/// a reason), an edit approves the value unchanged, a choice offers one action per option. Other kinds have only the
-/// review page, where the answer is typed.
+/// a reason); an edit offers approve as is, edit then approve (the review page's editor) and, when its step allows it,
+/// reject with a reason (the review page's reject form); a choice offers one action per option. Other kinds have only
+/// the review page, where the answer is typed.
 /// </summary>
 public static class LinkActions
 {
@@ -25,6 +30,9 @@ public static class LinkActions
     /// <summary>The value of the reject action.</summary>
     public const string Reject = "reject";
 
+    /// <summary>The value of an edit step's edit-then-approve action.</summary>
+    public const string Edit = "edit";
+
     /// <summary>The quick actions <paramref name="task"/> offers, in the order a notice shows them.</summary>
     /// <param name="task">The task.</param>
     public static IReadOnlyList<LinkAction> For(HumanTaskRecord task)
@@ -33,7 +41,9 @@ public static class LinkActions
         return task.Kind switch
         {
             HumanStepKind.Approval => [new(Approve, "Approve"), new(Reject, "Reject", TakesReason: true)],
-            HumanStepKind.Edit => [new(Approve, "Approve as is")],
+            HumanStepKind.Edit when EditCanReject(task) =>
+                [new(Approve, "Approve as is"), new(Edit, "Edit then approve", OpensReview: true), new(Reject, "Reject with a reason", TakesReason: true, OpensReview: true)],
+            HumanStepKind.Edit => [new(Approve, "Approve as is"), new(Edit, "Edit then approve", OpensReview: true)],
             HumanStepKind.Choice => [.. Options(task).Select(o => new LinkAction(o, o))],
             _ => [],
         };
@@ -44,6 +54,12 @@ public static class LinkActions
     /// <param name="value">The action's value.</param>
     public static LinkAction? Find(HumanTaskRecord task, string value) =>
         For(task).FirstOrDefault(a => string.Equals(a.Value, value, StringComparison.Ordinal));
+
+    /// <summary>Whether an edit step also accepts a rejection (its step sets <c>allowReject</c>).</summary>
+    /// <param name="task">The task.</param>
+    public static bool EditCanReject(HumanTaskRecord task) =>
+        task is { Kind: HumanStepKind.Edit, Details: { ValueKind: JsonValueKind.Object } details }
+        && details.TryGetProperty("allowReject", out var allow) && allow.ValueKind == JsonValueKind.True;
 
     /// <summary>The answer a quick action sends, in the shape the step accepts.</summary>
     /// <param name="task">The task.</param>

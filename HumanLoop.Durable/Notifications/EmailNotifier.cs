@@ -51,6 +51,11 @@ internal sealed class EmailNotifier
 
         var messages = recipients.Select(r => Compose(options, notice, r, links?.Create(notice.Task, r.Assignee))).ToList();
         using var client = new SmtpClient { Timeout = (int)options.Timeout.TotalMilliseconds };
+        if (SmtpCertificateTrust.TryParse(options.TrustedCertificateThumbprint, out var thumbprint))
+        {
+            client.ServerCertificateValidationCallback = (_, certificate, _, errors) => SmtpCertificateTrust.IsTrusted(certificate, errors, thumbprint);
+        }
+
         await client.ConnectAsync(options.Host!, options.Port, ToMailKit(options.Security), cancellationToken).ConfigureAwait(false);
         if (!string.IsNullOrEmpty(options.UserName))
         {

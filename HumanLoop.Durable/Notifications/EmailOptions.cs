@@ -29,6 +29,14 @@ public sealed class EmailOptions
     /// <summary>The password for <see cref="UserName"/>.</summary>
     public string? Password { get; set; }
 
+    /// <summary>
+    /// The SHA-256 fingerprint (64 hex digits; colons and spaces between them are ignored) of an SMTP server certificate
+    /// to accept although the system does not trust its chain: a self-signed certificate, or one from a private
+    /// authority. The host name must still match the certificate, and any other fault fails the connection. The default
+    /// (unset) accepts only certificates the system trusts.
+    /// </summary>
+    public string? TrustedCertificateThumbprint { get; set; }
+
     /// <summary>The sender, as an address or <c>Name &lt;address&gt;</c>.</summary>
     /// <value>The default is <c>HumanLoop &lt;humanloop@localhost&gt;</c>.</value>
     [Required]

@@ -16,6 +16,9 @@ internal static class NotificationServices
             .Configure<IServiceProvider>((o, sp) => sp.GetService<IConfiguration>()?.GetSection(EmailOptions.SectionName).Bind(o))
             .ValidateDataAnnotations()
             .Validate(o => !o.IsEnabled || TryParseFrom(o.From), "HumanLoop:Email:From must be an address or 'Name <address>'.")
+            .Validate(
+                o => string.IsNullOrWhiteSpace(o.TrustedCertificateThumbprint) || SmtpCertificateTrust.TryParse(o.TrustedCertificateThumbprint, out _),
+                "HumanLoop:Email:TrustedCertificateThumbprint must be a SHA-256 fingerprint: 64 hex digits.")
             .ValidateOnStart();
         services.AddOptions<DirectoryOptions>()
             .Configure<IServiceProvider>((o, sp) => sp.GetService<IConfiguration>()?.GetSection(DirectoryOptions.SectionName).Bind(o));

@@ -11,7 +11,8 @@ namespace HumanLoop.Functions.Api;
 /// The callback API for external systems: <c>POST /api/runs/{instanceId}/requests/{requestId}/responses</c> answers a task
 /// with the human-task API's outcome codes, authenticated by API key or bearer token, idempotent on an
 /// <c>Idempotency-Key</c> header (the first outcome is replayed; the same key with another request gets 422), and
-/// rate-limited per caller (429 with <c>Retry-After</c>).
+/// rate-limited per caller (429 with <c>Retry-After</c>). A 429, and a 401 on this or the respond endpoint, is audited
+/// when the route names an existing task (<see cref="RefusalAudit"/>).
 /// </summary>
 internal static class CallbacksApi
 {
@@ -53,7 +54,8 @@ internal static class CallbacksApi
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .RequireRateLimiting(RateLimitPolicy);
+            .RequireRateLimiting(RateLimitPolicy)
+            .WithMetadata(new AnswerEndpoint(Channel));
 
     /// <summary>Registers the options and the per-caller rate limiter.</summary>
     /// <param name="services">The app's services.</param>
@@ -63,6 +65,8 @@ internal static class CallbacksApi
     {
         var options = CallbackOptions.From(configuration);
         services.AddSingleton(options);
+        services.AddSingleton<RefusalAudit>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuditingAuthorizationResultHandler>();
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -74,6 +78,14 @@ internal static class CallbacksApi
                 var context = rejected.HttpContext;
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : options.Window;
                 var seconds = (long)Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds));
+                var caller = AnswerCaller.From(context);
+                await context.RequestServices.GetRequiredService<RefusalAudit>().AuditAsync(
+                    context,
+                    Durable.Audit.AnswerAuditEntry.RateLimited,
+                    caller.Person?.Respondent ?? caller.Id,
+                    caller.Id,
+                    Channel,
+                    $"Over the limit of {options.PermitLimit} callbacks per {options.Window} per caller.");
                 context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext

@@ -31,12 +31,6 @@ internal sealed record AnswerForm(string? Decision, string? Value, string? Reaso
         Normalize(form["value"].FirstOrDefault()),
         Normalize(form["reason"].FirstOrDefault()));
 
-    /// <summary>Whether an edit step also accepts a rejection (its options name <c>reject</c>).</summary>
-    public static bool EditCanReject(HumanTaskRecord task) =>
-        task.Kind == HumanStepKind.Edit
-        && task.Details is { ValueKind: JsonValueKind.Object } details
-        && details.TryGetProperty("allowReject", out var allow) && allow.ValueKind == JsonValueKind.True;
-
     /// <summary>The answer the review form sends for <paramref name="task"/>, or a message saying what to fix first.</summary>
     /// <param name="task">The task.</param>
     /// <param name="answer">The answer, when the form reads.</param>
@@ -49,7 +43,7 @@ internal sealed record AnswerForm(string? Decision, string? Value, string? Reaso
         {
             (HumanStepKind.Edit, ApproveDecision) => new JsonObject { ["unchanged"] = true },
             (HumanStepKind.Edit, EditDecision) => new JsonObject { ["value"] = Value ?? string.Empty },
-            (HumanStepKind.Edit, RejectDecision) when EditCanReject(task) => new JsonObject { ["reject"] = Reason ?? string.Empty },
+            (HumanStepKind.Edit, RejectDecision) when LinkActions.EditCanReject(task) => new JsonObject { ["reject"] = Reason ?? string.Empty },
             (HumanStepKind.Approval, ApproveDecision) => LinkActions.Decision(true, Reason),
             (HumanStepKind.Approval, RejectDecision) => LinkActions.Decision(false, Reason),
             (HumanStepKind.Choice, { } choice) when !task.Options.IsDefault && task.Options.Contains(choice, StringComparer.Ordinal) => JsonValue.Create(choice),

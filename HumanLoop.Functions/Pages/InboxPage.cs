@@ -9,8 +9,9 @@ namespace HumanLoop.Functions.Pages;
 /// <summary>
 /// <c>GET /inbox</c>: the tasks assigned to the signed-in reviewer, directly or through a role, filtered by status
 /// (<c>status=open|accepted|escalated|timedout|cancelled|all</c>, default open), age (<c>age=any|1h|24h|7d|30d</c>:
-/// opened within) and deadline (<c>due=any|overdue|24h|7d|none</c>), soonest deadline first. Each open task links to
-/// its review page with a token made for the reviewer's matching assignee.
+/// opened within) and deadline (<c>due=any|overdue|24h|7d|none</c>), soonest deadline first; an empty value is the
+/// default, any other value a 400 page. Each open task links to its review page with a token made for the reviewer's
+/// matching assignee.
 /// </summary>
 internal static class InboxPage
 {
@@ -58,9 +59,10 @@ internal static class InboxPage
                 : new PageResult(StatusCodes.Status401Unauthorized, "Sign in required", new Html().Element("p", "The inbox shows the tasks of a signed-in reviewer. Sign in through your organisation's sign-in, or enable the local development sign-in (" + DevelopmentSignIn.EnabledSetting + ").", "notice"));
         }
 
-        status ??= "open";
-        age ??= "any";
-        due ??= "any";
+        // An empty value (a hand-edited address) means the default, as a missing one does.
+        status = string.IsNullOrWhiteSpace(status) ? "open" : status;
+        age = string.IsNullOrWhiteSpace(age) ? "any" : age;
+        due = string.IsNullOrWhiteSpace(due) ? "any" : due;
         if (!Statuses.TryGetValue(status, out var wanted) || !Ages.TryGetValue(age, out var within) || !Dues.Contains(due, StringComparer.OrdinalIgnoreCase))
         {
             return new PageResult(StatusCodes.Status400BadRequest, "Unknown filter", new Html().Element(

@@ -12,7 +12,8 @@ namespace HumanLoop.Functions.Pages;
 /// used (409, with what it decided); it has not expired (410); its task exists and its run is still running (410); the
 /// step takes answers by email link (<see cref="HumanChannel.Email"/>, 403); the task has not escalated past the token's
 /// level and still names its assignee, directly or through a role the directory lists them in (403); the task is not
-/// answered (409) or otherwise closed (410). A refused link changes nothing.
+/// answered (409) or otherwise closed (410); the task offers the link's action on that page (400). A refused link
+/// changes nothing.
 /// </summary>
 internal sealed class LinkGate(LinkTokenCodec codec, UsedLinkStore usedLinks, HumanTaskStore tasks, IDurableRunClient runs, AssigneeDirectory directory, TimeProvider time)
 {
@@ -29,7 +30,8 @@ internal sealed class LinkGate(LinkTokenCodec codec, UsedLinkStore usedLinks, Hu
 
         if (token.IsReview != review)
         {
-            return (null, null, LinkRefusal.Invalid(review ? "This link is a quick action, not a review link." : "This link opens the review page, not a quick action."));
+            // A genuine link on the wrong page: refused, and audited when an answer is posted through it.
+            return (token, null, LinkRefusal.Invalid(review ? "This link is a quick action, not a review link." : "This link opens the review page, not a quick action."));
         }
 
         if (await usedLinks.GetAsync(token.Id, cancellationToken) is { } used
@@ -91,9 +93,14 @@ internal sealed class LinkGate(LinkTokenCodec codec, UsedLinkStore usedLinks, Hu
             return (token, task, LinkRefusal.Gone("This task is past its deadline", $"Answers were due by {PageText.Time(deadline)}."));
         }
 
-        if (!review && LinkActions.Find(task, token.Action) is null)
+        if (!review && LinkActions.Find(task, token.Action) is not { OpensReview: false })
         {
             return (token, task, LinkRefusal.Invalid($"This task does not offer the action '{token.Action}'."));
+        }
+
+        if (token.ReviewFocus is { } focus && LinkActions.Find(task, focus) is not { OpensReview: true })
+        {
+            return (token, task, LinkRefusal.Invalid($"This task does not offer the action '{focus}' on its review page."));
         }
 
         return (token, task, null);

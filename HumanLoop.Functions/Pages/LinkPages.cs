@@ -71,8 +71,11 @@ internal static class LinkPages
         return new PageResult(refusal.Status, refusal.Title, body);
     }
 
-    /// <summary>The review page: prompt, facts, context, and the answer form (with the typed input and an error, after a failed post).</summary>
-    public static PageResult Review(HttpContext context, IAntiforgery antiforgery, HumanTaskRecord task, AnswerForm? typed, string? error, int status)
+    /// <summary>
+    /// The review page: prompt, facts, context, and the answer form (with the typed input and an error, after a failed
+    /// post). A link bound to one answer (<paramref name="focus"/>: <c>edit</c> or <c>reject</c>) shows only that answer's form.
+    /// </summary>
+    public static PageResult Review(HttpContext context, IAntiforgery antiforgery, HumanTaskRecord task, string? focus, AnswerForm? typed, string? error, int status)
     {
         var body = new Html();
         body.Element("p", task.Prompt, "prompt");
@@ -92,8 +95,13 @@ internal static class LinkPages
 
         switch (task.Kind)
         {
+            case HumanStepKind.Edit when focus == LinkActions.Reject:
+                body.Element("h2", "Draft").Element("pre", EditValue(task), "context");
+                Reason(body, typed);
+                body.Raw("<div class=\"buttons\"><button type=\"submit\" class=\"danger\" name=\"decision\" value=\"reject\" id=\"reject\">Reject</button></div>");
+                break;
             case HumanStepKind.Edit:
-                var original = task.Details is { ValueKind: JsonValueKind.Object } d && d.TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : string.Empty;
+                var original = EditValue(task);
                 body.Raw("<label for=\"value\">Draft</label><textarea class=\"draft\" id=\"value\" name=\"value\"");
                 if (task.Details is { ValueKind: JsonValueKind.Object } details && details.TryGetProperty("maxLength", out var max) && max.TryGetInt32(out var maxLength))
                 {
@@ -101,7 +109,13 @@ internal static class LinkPages
                 }
 
                 body.Raw(">").Text(typed?.Value ?? original).Raw("</textarea>");
-                if (AnswerForm.EditCanReject(task))
+                if (focus == LinkActions.Edit)
+                {
+                    body.Raw("<div class=\"buttons\"><button type=\"submit\" name=\"decision\" value=\"edit\" id=\"edit\">Save edits and approve</button></div>");
+                    break;
+                }
+
+                if (LinkActions.EditCanReject(task))
                 {
                     Reason(body, typed);
                 }
@@ -109,7 +123,7 @@ internal static class LinkPages
                 body.Raw("<div class=\"buttons\">")
                     .Raw("<button type=\"submit\" name=\"decision\" value=\"edit\" id=\"edit\">Save edits and approve</button>")
                     .Raw("<button type=\"submit\" class=\"secondary\" name=\"decision\" value=\"approve\" id=\"approve\">Approve as is</button>");
-                if (AnswerForm.EditCanReject(task))
+                if (LinkActions.EditCanReject(task))
                 {
                     body.Raw("<button type=\"submit\" class=\"danger\" name=\"decision\" value=\"reject\" id=\"reject\">Reject</button>");
                 }
@@ -191,6 +205,9 @@ internal static class LinkPages
         return new PageResult(applied ? StatusCodes.Status200OK : StatusCodes.Status202Accepted, applied ? "Answer recorded" : "Answer received", body);
     }
 
+    private static string? EditValue(HumanTaskRecord task) =>
+        task.Details is { ValueKind: JsonValueKind.Object } d && d.TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : string.Empty;
+
     private static void Facts(Html body, HumanTaskRecord task)
     {
         body.Raw("<dl class=\"facts\">")
@@ -239,7 +256,7 @@ internal sealed class LinkDesk(
         }
 
         return review
-            ? LinkPages.Review(context, antiforgery, task!, null, null, StatusCodes.Status200OK)
+            ? LinkPages.Review(context, antiforgery, task!, link!.ReviewFocus, null, null, StatusCodes.Status200OK)
             : LinkPages.Confirm(context, antiforgery, task!, LinkActions.Find(task!, link!.Action)!, null, null, StatusCodes.Status200OK);
     }
 
@@ -254,7 +271,7 @@ internal sealed class LinkDesk(
             {
                 // An answer posted through a link that no longer answers (another channel won, it was used, it expired):
                 // refused before it reached the run, so audited here, on the link's channel.
-                await AuditRefusalAsync(link, refusal);
+                await AuditRefusalAsync(context, link, refusal);
             }
 
             return LinkPages.Refused(refusal);
@@ -308,6 +325,12 @@ internal sealed class LinkDesk(
         JsonElement answer;
         if (review)
         {
+            if (link.ReviewFocus is { } focus && !string.Equals(form.Decision, focus, StringComparison.Ordinal))
+            {
+                // A link bound to one answer commits only that one.
+                return Again(StatusCodes.Status400BadRequest, "This link answers with one button only, the one shown; nothing was recorded.");
+            }
+
             if (!form.TryGetReviewAnswer(task!, out answer, out var formError))
             {
                 return Again(StatusCodes.Status400BadRequest, formError);
@@ -325,7 +348,7 @@ internal sealed class LinkDesk(
             var inUse = holder.Completed
                 ? LinkRefusal.Conflict("This link was already used", "Each link records one decision, and this one has.", holder)
                 : LinkRefusal.Conflict("This link is being used", "An answer from this link is being applied right now. Reload this page in a moment to see it.", holder);
-            await AuditRefusalAsync(link, inUse);
+            await AuditRefusalAsync(context, link, inUse);
             return LinkPages.Refused(inUse);
         }
 
@@ -365,7 +388,7 @@ internal sealed class LinkDesk(
         }
 
         IResult Again(int status, string? error) => review
-            ? LinkPages.Review(context, antiforgery, task!, form, error, status)
+            ? LinkPages.Review(context, antiforgery, task!, link.ReviewFocus, form, error, status)
             : LinkPages.Confirm(context, antiforgery, task!, action!, form, error, status);
     }
 
@@ -382,12 +405,13 @@ internal sealed class LinkDesk(
             ? reviewer
             : null;
 
-    private Task AuditRefusalAsync(LinkToken link, LinkRefusal refusal) => audit.AppendAsync(
+    // A signed-in assignee is recorded by name, as their answer would have been; otherwise the link's assignee.
+    private Task AuditRefusalAsync(HttpContext context, LinkToken link, LinkRefusal refusal) => audit.AppendAsync(
         new AnswerAuditEntry
         {
             RunId = link.RunId,
             RequestId = link.RequestId,
-            Respondent = link.Assignee,
+            Respondent = Reviewer.From(context.User)?.Respondent ?? link.Assignee,
             Channel = LinkPages.Channel,
             At = time.GetUtcNow(),
             Outcome = refusal.Status switch
@@ -399,7 +423,7 @@ internal sealed class LinkDesk(
                 _ => nameof(ResponseStatus.Rejected),
             },
             Reason = $"{refusal.Title}: {refusal.Message}",
-            Source = AnswerAuditEntry.ApiSource,
+            Source = AnswerAuditEntry.PagesSource,
         },
         CancellationToken.None);
 

@@ -6,7 +6,7 @@ namespace HumanLoop.Testing;
 
 /// <summary>
 /// A real SMTP server for tests: the repository's pinned smtp4dev (<c>.config/dotnet-tools.json</c>), restored with
-/// <c>dotnet tool restore</c> and started on free SMTP and web ports with an in-memory database. <see cref="StartAsync"/>
+/// <c>dotnet tool restore</c> and started on free SMTP and web ports with an in-memory database. <see cref="StartAsync(IReadOnlyList{string}, CancellationToken)"/>
 /// returns once both ports answer; messages are read through its REST API (<c>/api/messages</c>). Shared by the test projects.
 /// </summary>
 internal sealed class Smtp4dev : IAsyncDisposable
@@ -29,7 +29,10 @@ internal sealed class Smtp4dev : IAsyncDisposable
 
     public HttpClient Api { get; }
 
-    public static async Task<Smtp4dev> StartAsync(CancellationToken cancellationToken)
+    public static Task<Smtp4dev> StartAsync(CancellationToken cancellationToken) => StartAsync([], cancellationToken);
+
+    /// <summary>Starts a server with further smtp4dev options, such as <c>--tlsmode=StartTls</c> or <c>--user=name=password</c>.</summary>
+    public static async Task<Smtp4dev> StartAsync(IReadOnlyList<string> options, CancellationToken cancellationToken)
     {
         var root = FindRepositoryRoot();
         await RunToEndAsync(root, ["tool", "restore"], cancellationToken);
@@ -47,7 +50,7 @@ internal sealed class Smtp4dev : IAsyncDisposable
             "tool", "run", "smtp4dev", "--",
             $"--smtpport={smtpPort}", $"--urls=http://127.0.0.1:{webPort}", "--db=", "--imapport=", "--pop3port=",
             "--nousersettings", "--hostname=localhost", "--messagestokeep=1000",
-        })
+        }.Concat(options))
         {
             start.ArgumentList.Add(argument);
         }

@@ -85,11 +85,33 @@ public sealed class ActionLinksTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Create_EditStep_ApproveIsAConfirmLink_EditAndRejectOpenTheReviewPageBoundToThem()
+    {
+        await using var host = Host("Links" + Guid.NewGuid().ToString("N")[..10], new FakeTimeProvider(Start), o => o.BaseUrl = new Uri("https://reviews.test/"));
+        var codec = host.GetRequiredService<LinkTokenCodec>();
+        var task = Task(HumanStepKind.Edit) with { Details = JsonSerializer.SerializeToElement(new { value = "Draft", allowReject = true }) };
+
+        var links = host.GetRequiredService<IActionLinks>().Create(task, "user:alice");
+
+        Assert.Equal(["Approve as is", "Edit then approve", "Reject with a reason"], links.Actions.Select(a => a.Label));
+        var tokens = links.Actions.Select(a =>
+        {
+            Assert.True(codec.TryUnprotect(a.Url.AbsolutePath.Split('/')[^1], out var token));
+            return (a.Url.AbsolutePath.Split('/')[1], token.Action, token.IsReview, token.ReviewFocus);
+        });
+        Assert.Equal([("act", "approve", false, null), ("review", "review:edit", true, "edit"), ("review", "review:reject", true, "reject")], tokens);
+        Assert.Equal(4, links.Actions.Select(a => a.Url).Append(links.Review).Distinct().Count());
+    }
+
+    [Fact]
     public void LinkActions_FollowTheStepKind()
     {
         Assert.Equal(["approve", "reject"], LinkActions.For(Task(HumanStepKind.Approval)).Select(a => a.Value));
         Assert.True(LinkActions.For(Task(HumanStepKind.Approval))[1].TakesReason);
-        Assert.Equal(["approve"], LinkActions.For(Task(HumanStepKind.Edit)).Select(a => a.Value));
+        Assert.Equal([("approve", false), ("edit", true)], LinkActions.For(Task(HumanStepKind.Edit)).Select(a => (a.Value, a.OpensReview)));
+        var rejectable = Task(HumanStepKind.Edit) with { Details = JsonSerializer.SerializeToElement(new { value = "Draft", allowReject = true }) };
+        Assert.Equal([("approve", false), ("edit", true), ("reject", true)], LinkActions.For(rejectable).Select(a => (a.Value, a.OpensReview)));
+        Assert.True(LinkActions.For(rejectable)[2].TakesReason);
         Assert.Equal(["fly", "drive"], LinkActions.For(Task(HumanStepKind.Choice) with { Options = ["fly", "drive"] }).Select(a => a.Value));
         Assert.Empty(LinkActions.For(Task(HumanStepKind.Text)));
 

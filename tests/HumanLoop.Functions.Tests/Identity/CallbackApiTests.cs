@@ -1,3 +1,4 @@
+using HumanLoop.Functions.Identity;
 using HumanLoop.Functions.Tests.Infrastructure;
 
 namespace HumanLoop.Functions.Tests.Identity;
@@ -69,6 +70,123 @@ public sealed class CallbackApiTests(IdentityAppFixture app)
         using var person = app.Client(token: app.Token("limit-" + Guid.NewGuid().ToString("N")[..8], ["traveller"]));
         using var other = await PostAsync(person, runId, "choose_mode", """{"answer":"fly"}""", null, timeout.Token);
         await ApiClient.AssertProblemAsync(other, HttpStatusCode.NotFound, timeout.Token);
+    }
+
+    [Fact]
+    public async Task Callback_ToARequestEscalatedAway_Returns410ThenTheSuccessorsAnswerIsA409WithTheRecordedAnswer()
+    {
+        using var timeout = TestTimeout.Start();
+        var (runId, requestId) = await app.StartWaitingAsync(SignoffGraph.Handover, """{"title":"Keys"}""", timeout.Token);
+        using var system = app.Client(key: "sys-gone");
+
+        // One invalid answer, raised straight into the run, exhausts the request's attempts: it escalates to the chief under a new request id.
+        using (var invalid = await app.Admin.PostAsync($"{ApiClient.InstancesPath}/{runId}/raiseEvent/{Uri.EscapeDataString(requestId)}", ApiClient.Json("\"maybe\""), timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, invalid.StatusCode);
+        }
+
+        var successor = await WaitForOtherOpenRequestAsync(runId, requestId, timeout.Token);
+
+        using var gone = await PostAsync(system, runId, requestId, """{"answer":"yes"}""", "gone-2", timeout.Token);
+        using var goneAgain = await PostAsync(system, runId, requestId, """{"answer":"yes"}""", "gone-2", timeout.Token);
+
+        var problem = await ApiClient.AssertProblemAsync(gone, HttpStatusCode.Gone, timeout.Token);
+        Assert.Equal("Request expired", problem.GetProperty("title").GetString());
+        Assert.Equal("Expired", problem.GetProperty("outcome").GetString());
+        Assert.Contains("Escalated", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Gone, goneAgain.StatusCode);
+        Assert.Equal("true", goneAgain.Headers.GetValues("Idempotent-Replayed").Single());
+
+        using var chief = app.Client(token: app.Token("chief"));
+        using var accepted = await PostAsync(chief, runId, successor, """{"answer":"no"}""", "chief-1", timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        await app.Admin.WaitForFinishedAsync(runId, timeout.Token);
+        using var late = await PostAsync(chief, runId, successor, """{"answer":"yes"}""", "chief-2", timeout.Token);
+
+        var conflict = await ApiClient.AssertProblemAsync(late, HttpStatusCode.Conflict, timeout.Token);
+        Assert.Equal("Already answered", conflict.GetProperty("title").GetString());
+        Assert.Equal(("no", "user:chief", "callback"), (conflict.GetProperty("answer").GetString(), conflict.GetProperty("respondent").GetString(), conflict.GetProperty("answeredVia").GetString()));
+        var rows = await app.AuditAsync(runId, null, timeout.Token);
+        Assert.Equal(
+            [(requestId, "Rejected"), (requestId, "Expired"), (successor, "Accepted"), (successor, "AlreadyAnswered")],
+            rows.Select(r => (r.GetProperty("requestId").GetString(), r.GetProperty("outcome").GetString())).ToArray());
+        var expired = rows[1];
+        Assert.Equal(("callback", "anonymous"), (expired.GetProperty("channel").GetString(), expired.GetProperty("respondent").GetString()));
+    }
+
+    [Fact]
+    public async Task Callback_ToATerminatedRun_Returns410RunFinished()
+    {
+        using var timeout = TestTimeout.Start();
+        var (runId, requestId) = await app.StartWaitingAsync("travel", """{"destination":"Oslo"}""", timeout.Token);
+        using (var terminated = await app.Admin.PostAsync($"{ApiClient.InstancesPath}/{runId}/terminate", null, timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, terminated.StatusCode);
+        }
+
+        await app.Admin.WaitForFinishedAsync(runId, timeout.Token);
+        using var system = app.Client(key: "sys-ended");
+
+        using var response = await PostAsync(system, runId, requestId, """{"answer":"fly"}""", "ended-1", timeout.Token);
+
+        var problem = await ApiClient.AssertProblemAsync(response, HttpStatusCode.Gone, timeout.Token);
+        Assert.Equal(("Run finished", "RunFinished"), (problem.GetProperty("title").GetString(), problem.GetProperty("outcome").GetString()));
+        Assert.Contains("Terminated", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var row = Assert.Single(await app.AuditAsync(runId, null, timeout.Token));
+        Assert.Equal(("RunFinished", "callback"), (row.GetProperty("outcome").GetString(), row.GetProperty("channel").GetString()));
+    }
+
+    [Fact]
+    public async Task Callback_401And429OnAKnownTask_AreAuditedOncePerCallerChannelAndWindow_OnAnUnknownTaskNot()
+    {
+        using var timeout = TestTimeout.Start();
+        var (runId, requestId) = await app.StartWaitingAsync("travel", """{"destination":"Turku"}""", timeout.Token);
+        using var anonymous = app.Client();
+        using var wrongKey = app.Client(key: "not-a-key");
+        using var expired = app.Client(token: app.Token("late", ["traveller"], expires: TimeProvider.System.GetUtcNow().UtcDateTime.AddMinutes(-10)));
+        using var flood = app.Client(key: "sys-flood");
+
+        foreach (var client in new[] { anonymous, wrongKey, expired })
+        {
+            using var refused = await PostAsync(client, runId, requestId, """{"answer":"fly","respondent":"user:mallory"}""", null, timeout.Token);
+            await ApiClient.AssertProblemAsync(refused, HttpStatusCode.Unauthorized, timeout.Token);
+        }
+
+        using (var respond = await anonymous.PostAsync($"/api/runs/{runId}/requests/{requestId}/respond", ApiClient.Json("""{"answer":"fly"}"""), timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, respond.StatusCode);
+        }
+
+        using (var unknown = await PostAsync(anonymous, runId, "no_such_node", """{"answer":"fly"}""", null, timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+        }
+
+        // The system's permits go on answers the step rejects, which leave the task open; the next two are over the limit.
+        for (int i = 0; i < IdentityAppFixture.PermitLimit; i++)
+        {
+            using var rejected = await PostAsync(flood, runId, requestId, """{"answer":"swim"}""", null, timeout.Token);
+            await ApiClient.AssertProblemAsync(rejected, HttpStatusCode.BadRequest, timeout.Token);
+        }
+
+        for (int i = 0; i < 2; i++)
+        {
+            using var limited = await PostAsync(flood, runId, requestId, """{"answer":"fly"}""", "flood-" + i, timeout.Token);
+            await ApiClient.AssertProblemAsync(limited, HttpStatusCode.TooManyRequests, timeout.Token);
+        }
+
+        var rows = (await app.AuditAsync(runId, null, timeout.Token)).Where(r => r.GetProperty("outcome").GetString() is "Unauthorized" or "RateLimited").ToArray();
+        Assert.Equal(
+            [
+                ("Unauthorized", "anonymous", "callback", requestId, "Not authenticated: the request carried no credentials."),
+                ("Unauthorized", "anonymous", "http", requestId, "Not authenticated: the request carried no credentials."),
+                ("RateLimited", "key:" + AnswerCaller.KeyId("sys-flood"), "callback", requestId, $"Over the limit of {IdentityAppFixture.PermitLimit} callbacks per 01:00:00 per caller."),
+            ],
+            rows.Select(r => (
+                r.GetProperty("outcome").GetString(), r.GetProperty("respondent").GetString(), r.GetProperty("channel").GetString(),
+                r.GetProperty("requestId").GetString(), r.GetProperty("reason").GetString())));
+        Assert.Equal("flood-0", rows[2].GetProperty("messageId").GetString());
+        Assert.Equal(HttpStatusCode.Accepted, (await app.Admin.GetStatusAsync(runId, timeout.Token)).Status);
     }
 
     [Fact]
@@ -154,6 +272,24 @@ public sealed class CallbackApiTests(IdentityAppFixture app)
         var schemes = document.GetProperty("components").GetProperty("securitySchemes");
         Assert.Equal("apiKey", schemes.GetProperty("ApiKey").GetProperty("type").GetString());
         Assert.Equal("bearer", schemes.GetProperty("Bearer").GetProperty("scheme").GetString());
+    }
+
+    /// <summary>Polls the run's open requests until one other than <paramref name="requestId"/> is open; returns its id.</summary>
+    private async Task<string> WaitForOtherOpenRequestAsync(string runId, string requestId, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            using var response = await app.Admin.GetAsync($"/api/runs/{runId}/requests", cancellationToken);
+            var open = (await ApiClient.ReadJsonAsync(response, cancellationToken)).EnumerateArray()
+                .Select(r => r.GetProperty("id").GetString()!)
+                .FirstOrDefault(id => !string.Equals(id, requestId, StringComparison.Ordinal));
+            if (open is not null)
+            {
+                return open;
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
     }
 
     private static async Task<HttpResponseMessage> PostAsync(HttpClient client, string runId, string target, string body, string? key, CancellationToken cancellationToken)

@@ -14,7 +14,8 @@ namespace HumanLoop.Functions.Tests.Identity;
 /// <summary>
 /// The real app on its own Azurite with identity on: API keys for systems, JWT bearer tokens for people validated with a
 /// test RSA key given in configuration (no network authority), a callback limit of <see cref="PermitLimit"/> per caller
-/// per hour, and a <c>signoff</c> graph assigned to <c>user:dana</c> and <c>role:editor</c> besides the samples.
+/// per hour, and besides the samples a <c>signoff</c> graph assigned to <c>user:dana</c> and <c>role:editor</c> and a
+/// <c>handover</c> graph whose request escalates to <c>user:chief</c> on its first invalid answer.
 /// </summary>
 public sealed class IdentityAppFixture(IMessageSink messageSink) : IAsyncLifetime
 {
@@ -23,7 +24,7 @@ public sealed class IdentityAppFixture(IMessageSink messageSink) : IAsyncLifetim
     public const int PermitLimit = 3;
 
     /// <summary>The keys systems use; each test takes its own, so rate limits (per caller) do not mix.</summary>
-    public static readonly string[] Keys = ["sys-admin", "sys-replay", "sys-conflict", "sys-limit", "sys-audit", "sys-callback", "sys-buffer"];
+    public static readonly string[] Keys = ["sys-admin", "sys-replay", "sys-conflict", "sys-limit", "sys-audit", "sys-callback", "sys-buffer", "sys-gone", "sys-ended", "sys-flood"];
 
     private readonly RSA _signing = RSA.Create(2048);
     private TemporaryAzurite? _azurite;
@@ -56,7 +57,7 @@ public sealed class IdentityAppFixture(IMessageSink messageSink) : IAsyncLifetim
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(new MessageSinkLoggerProvider(messageSink));
-            builder.Services.AddDurableHumanLoop().AddGraph(SignoffGraph.Build());
+            builder.Services.AddDurableHumanLoop().AddGraph(SignoffGraph.Build()).AddGraph(SignoffGraph.BuildHandover());
         });
         await _app.StartAsync(timeout.Token);
         BaseAddress = new Uri(_app.Urls.Single());
@@ -156,10 +157,14 @@ public sealed class IdentityAppFixture(IMessageSink messageSink) : IAsyncLifetim
     }
 }
 
-/// <summary>A one-step graph whose request is assigned to <c>user:dana</c> and <c>role:editor</c>.</summary>
+/// <summary>
+/// One-step graphs: <c>signoff</c>, whose request is assigned to <c>user:dana</c> and <c>role:editor</c>, and
+/// <c>handover</c>, assigned to <c>user:dana</c>, which one invalid answer escalates to <c>user:chief</c>.
+/// </summary>
 internal static class SignoffGraph
 {
     public const string Name = "signoff";
+    public const string Handover = "handover";
 
     public static CompiledGraph<SignoffState> Build() =>
         new StateGraph<SignoffState>(Name, SignoffJson.Default.SignoffState)
@@ -168,6 +173,22 @@ internal static class SignoffGraph
                 Prompt = s => $"Sign off {s.Title}?",
                 Options = ["yes", "no"],
                 Assignees = [Assignee.User("dana"), Assignee.Role("editor")],
+                Apply = (s, answer) => s with { Choice = answer.Value, By = answer.Respondent },
+            })
+            .SetEntryPoint("sign")
+            .AddEdge("sign", Graph.End)
+            .Compile();
+
+    public static CompiledGraph<SignoffState> BuildHandover() =>
+        new StateGraph<SignoffState>(Handover, SignoffJson.Default.SignoffState)
+            .AddHumanNode("sign", new ChoiceStep<SignoffState>
+            {
+                Prompt = s => $"Hand over {s.Title}?",
+                Options = ["yes", "no"],
+                Assignees = [Assignee.User("dana")],
+                MaxAttempts = 1,
+                OnAttemptsExhausted = AttemptsExhaustedAction.Escalate,
+                Timeout = new TimeoutPolicy { Escalations = [new Escalation(TimeSpan.FromDays(1), [Assignee.User("chief")])] },
                 Apply = (s, answer) => s with { Choice = answer.Value, By = answer.Respondent },
             })
             .SetEntryPoint("sign")

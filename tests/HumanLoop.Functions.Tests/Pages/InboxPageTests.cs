@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
+using HumanLoop.Durable.Orchestration;
 using HumanLoop.Functions.Identity;
 using HumanLoop.Functions.Tests.Infrastructure;
+using HumanLoop.Human;
 using HumanLoop.Runs;
 
 namespace HumanLoop.Functions.Tests.Pages;
@@ -71,6 +73,87 @@ public sealed partial class InboxPageTests(LinkPagesFixture app)
         Assert.Equal(HttpStatusCode.BadRequest, badFilter.StatusCode);
         LinkPagesTests.AssertPageHeaders(badFilter);
         Assert.Equal(RunStatus.Running, (await app.Runs.GetStatusAsync(approval.RunId, cancellationToken: timeout.Token))!.RuntimeStatus);
+    }
+
+    [Fact]
+    public async Task Inbox_AgeAndDueFilters_LeaveOutTheTasksOutsideThem()
+    {
+        using var timeout = TestTimeout.Start();
+        var tag = "filters" + Guid.NewGuid().ToString("N")[..8];
+        var now = TimeProvider.System.GetUtcNow();
+
+        // Rows as the record activity writes them, opened and due hours or days apart, so the real clock's drift during the test does not matter.
+        var old = await SeedTaskAsync(tag + " old", now.AddDays(-2), deadline: null, timeout.Token);
+        var overdue = await SeedTaskAsync(tag + " overdue", now.AddMinutes(-30), now.AddHours(-1), timeout.Token);
+        var dueSoon = await SeedTaskAsync(tag + " due-soon", now.AddMinutes(-5), now.AddHours(2), timeout.Token);
+        var dueInDays = await SeedTaskAsync(tag + " due-in-days", now.AddMinutes(-10), now.AddDays(3), timeout.Token);
+        var dueLater = await SeedTaskAsync(tag + " due-later", now.AddMinutes(-5), now.AddDays(10), timeout.Token);
+        string[] all = [old, overdue, dueSoon, dueInDays, dueLater];
+        using var alice = app.NewBrowser();
+        await SignInAsync(alice, "alice", string.Empty, timeout.Token);
+
+        async Task AssertListsAsync(string query, params string[] expected)
+        {
+            var inbox = await GetInboxAsync(alice, query, timeout.Token);
+            Assert.Equal(expected, all.Where(p => inbox.Contains(p, StringComparison.Ordinal)).ToArray());
+        }
+
+        await AssertListsAsync(string.Empty, all);
+        await AssertListsAsync("?age=1h", overdue, dueSoon, dueInDays, dueLater);
+        await AssertListsAsync("?age=24h", overdue, dueSoon, dueInDays, dueLater);
+        await AssertListsAsync("?age=7d", all);
+        await AssertListsAsync("?due=overdue", overdue);
+        await AssertListsAsync("?due=24h", dueSoon);
+        await AssertListsAsync("?due=7d", dueSoon, dueInDays);
+        await AssertListsAsync("?due=none", old);
+        await AssertListsAsync("?age=1h&due=none");
+        await AssertListsAsync("?status=accepted");
+        await AssertListsAsync("?status=all&age=30d&due=7d", dueSoon, dueInDays);
+
+        // Soonest deadline first, the tasks without one last.
+        var ordered = await GetInboxAsync(alice, "?status=all", timeout.Token);
+        Assert.Equal([overdue, dueSoon, dueInDays, dueLater, old], all.OrderBy(p => ordered.IndexOf(p, StringComparison.Ordinal)).ToArray());
+    }
+
+    [Theory]
+    [InlineData("?status=someday")]
+    [InlineData("?age=2h")]
+    [InlineData("?due=tomorrow")]
+    [InlineData("?status=open&status=all")]
+    [InlineData("?age=1h&age=24h")]
+    [InlineData("?due=%00")]
+    [InlineData("?status=%3Cscript%3Ealert(1)%3C%2Fscript%3E")]
+    public async Task Inbox_UnknownFilterValue_Returns400PageNamingTheValuesWithoutTheInput(string query)
+    {
+        using var timeout = TestTimeout.Start();
+        using var alice = app.NewBrowser();
+        await SignInAsync(alice, "alice", string.Empty, timeout.Token);
+
+        using var response = await alice.GetAsync("/inbox" + query, timeout.Token);
+        var html = await response.Content.ReadAsStringAsync(timeout.Token);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        LinkPagesTests.AssertPageHeaders(response);
+        LinkPagesTests.AssertNoActiveContent(html);
+        Assert.Contains("Unknown filter", html, StringComparison.Ordinal);
+        Assert.Contains("age one of any, 1h, 24h, 7d, 30d", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("alert(1)", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Inbox_EmptyFilterValues_AreTheDefaults()
+    {
+        using var timeout = TestTimeout.Start();
+        var tag = "empty" + Guid.NewGuid().ToString("N")[..8];
+        var now = TimeProvider.System.GetUtcNow();
+        var open = await SeedTaskAsync(tag + " open", now.AddDays(-40), now.AddHours(-3), timeout.Token);
+        using var alice = app.NewBrowser();
+        await SignInAsync(alice, "alice", string.Empty, timeout.Token);
+
+        var inbox = await GetInboxAsync(alice, "?status=&age=&due=", timeout.Token);
+
+        Assert.Contains(open, inbox, StringComparison.Ordinal);
+        Assert.Contains("<option value=\"open\" selected>", inbox, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -150,6 +233,25 @@ public sealed partial class InboxPageTests(LinkPagesFixture app)
         LinkPagesTests.AssertPageHeaders(response);
         LinkPagesTests.AssertNoActiveContent(html);
         return html;
+    }
+
+    /// <summary>Records an open task for alice directly in the task table (no run), opened and due when given; returns its prompt.</summary>
+    private async Task<string> SeedTaskAsync(string prompt, DateTimeOffset openedAt, DateTimeOffset? deadline, CancellationToken cancellationToken)
+    {
+        var request = new HumanRequest
+        {
+            Id = "seed-" + Guid.NewGuid().ToString("N")[..12],
+            RunId = ApiClient.NewId("inbox-seed"),
+            Node = "approve",
+            TokenId = string.Empty,
+            Kind = HumanStepKind.Approval,
+            Prompt = prompt,
+            Options = ["approve", "reject"],
+            Assignees = ["user:alice"],
+            OpenedAt = openedAt,
+        };
+        await app.Tasks.OpenAsync(LinkTestGraphs.Approval, new OpenedTask(request, JsonSerializer.SerializeToElement(new { seeded = true }), deadline), cancellationToken);
+        return prompt;
     }
 
     /// <summary>The review link of the inbox row whose prompt starts with <paramref name="prompt"/>.</summary>

@@ -1,3 +1,4 @@
+using HumanLoop.Durable.Audit;
 using HumanLoop.Durable.HumanTasks;
 using HumanLoop.Durable.Links;
 using HumanLoop.Functions.Pages;
@@ -109,6 +110,9 @@ public sealed class LinkPagesTests(LinkPagesFixture app)
         Assert.Matches(@"<dt>When</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d UTC</dd>", usedHtml);
         using var repost = await PostAsync(browser, path, LinkPagesFixture.AntiforgeryToken(html), ("decision", "approve"));
         Assert.Equal(HttpStatusCode.Conflict, repost.StatusCode);
+
+        // The GETs record nothing; the answer posted through the used link is audited as a duplicate.
+        await AssertRefusalsAsync(task.RunId, (task.RequestId, nameof(ResponseStatus.Duplicate), "user:alice", "This link was already used"));
     }
 
     [Fact]
@@ -215,6 +219,12 @@ public sealed class LinkPagesTests(LinkPagesFixture app)
         }
 
         await AssertUnchangedAsync(task, timeout.Token);
+
+        // Only the genuine links used on the wrong page name the task: the damaged and foreign ones leave no row.
+        await AssertRefusalsAsync(
+            task.RunId,
+            (task.RequestId, nameof(ResponseStatus.Rejected), "user:alice", "This link is not valid: This link opens the review page, not a quick action."),
+            (task.RequestId, nameof(ResponseStatus.Rejected), "user:alice", "This link is not valid: This link is a quick action, not a review link."));
     }
 
     [Fact]
@@ -269,6 +279,11 @@ public sealed class LinkPagesTests(LinkPagesFixture app)
         using var chief = await browser.GetAsync(LinkPagesFixture.PathOf(app.Links.Create(escalated, "user:chief").Review), timeout.Token);
         Assert.Equal(HttpStatusCode.OK, chief.StatusCode);
         Assert.Contains("level 1", await chief.Content.ReadAsStringAsync(timeout.Token), StringComparison.Ordinal);
+        await AssertRefusalsAsync(
+            task.RunId,
+            (task.RequestId, AnswerAuditEntry.Forbidden, "user:mallory", "This link is no longer yours to use: This task is not assigned"),
+            (task.RequestId, AnswerAuditEntry.Forbidden, "user:alice", "This link is no longer yours to use: The task was escalated"),
+            (task.RequestId, AnswerAuditEntry.Forbidden, "user:alice", "This link is no longer yours to use: The task was escalated"));
     }
 
     [Fact]
@@ -276,7 +291,7 @@ public sealed class LinkPagesTests(LinkPagesFixture app)
     {
         using var timeout = TestTimeout.Start();
         var task = await app.StartAndWaitAsync(LinkTestGraphs.Edit, "estuaries", timeout.Token);
-        var path = LinkPagesFixture.PathOf(app.Links.Create(task, "user:erin").Actions.Single().Url);
+        var path = LinkPagesFixture.PathOf(app.Links.Create(task, "user:erin").Actions.Single(a => a.Action == LinkActions.Approve).Url);
         using var browser = app.NewBrowser();
 
         using var get = await browser.GetAsync(path, timeout.Token);
@@ -340,6 +355,10 @@ public sealed class LinkPagesTests(LinkPagesFixture app)
 
         await AssertUnchangedAsync(mine, timeout.Token);
         await AssertUnchangedAsync(other, timeout.Token);
+
+        // Audited under the run the token names, with the request it names; the other run's audit is untouched.
+        await AssertRefusalsAsync(mine.RunId, (other.RequestId, nameof(ResponseStatus.Expired), "user:alice", "This task no longer exists"));
+        await AssertRefusalsAsync(other.RunId);
     }
 
     [Fact]
@@ -367,6 +386,10 @@ public sealed class LinkPagesTests(LinkPagesFixture app)
 
         var final = await app.WaitForFinishedAsync(task.RunId, timeout.Token);
         Assert.False(final.Output!.Value.Deserialize(ArticleJsonContext.Default.ArticleState)!.Approved);
+        await AssertRefusalsAsync(
+            task.RunId,
+            (task.RequestId, nameof(ResponseStatus.AlreadyAnswered), "user:alice", "This task was already answered"),
+            (task.RequestId, nameof(ResponseStatus.AlreadyAnswered), "user:alice", "This task was already answered"));
     }
 
     [Fact]
@@ -404,6 +427,11 @@ public sealed class LinkPagesTests(LinkPagesFixture app)
         }
 
         Assert.Equal(RunStatus.Terminated, (await app.Runs.GetStatusAsync(task.RunId, cancellationToken: timeout.Token))!.RuntimeStatus);
+        await AssertRefusalsAsync(
+            task.RunId,
+            (task.RequestId, nameof(ResponseStatus.Expired), "user:alice", "This link has expired"),
+            (task.RequestId, nameof(ResponseStatus.Expired), "user:alice", "This task is closed"),
+            (task.RequestId, nameof(ResponseStatus.Expired), "user:alice", "This task is closed"));
     }
 
     [Fact]
@@ -458,6 +486,21 @@ public sealed class LinkPagesTests(LinkPagesFixture app)
         var stored = await app.Tasks.GetAsync(task.RunId, task.RequestId, cancellationToken);
         Assert.Equal(HumanRequestStatus.Open, stored!.Status);
         Assert.Null(stored.Answer);
+    }
+
+    /// <summary>
+    /// Asserts the run's refused answers in <c>{Hub}Audit</c>, oldest first: each posted through a link (channel email,
+    /// source pages), for the request, with the outcome and respondent given, its reason starting as given.
+    /// </summary>
+    private async Task AssertRefusalsAsync(string runId, params (string RequestId, string Outcome, string Respondent, string Reason)[] expected)
+    {
+        var rows = await app.Services.GetRequiredService<AnswerAuditStore>().ReadAsync(runId);
+        Assert.Equal(expected.Length, rows.Count);
+        foreach (var (row, want) in rows.Zip(expected))
+        {
+            Assert.Equal((want.RequestId, want.Outcome, want.Respondent, LinkPages.Channel, AnswerAuditEntry.PagesSource), (row.RequestId, row.Outcome, row.Respondent, row.Channel, row.Source));
+            Assert.StartsWith(want.Reason, row.Reason, StringComparison.Ordinal);
+        }
     }
 
     /// <summary>A token this app's key ring signs, with whatever it names: how a link the app never sent is made.</summary>

@@ -11,7 +11,8 @@ namespace HumanLoop.Functions.Tests.Samples;
 /// <summary>
 /// The article-review sample on the real self-hosted app with real parts around it: its own Azurite, a real smtp4dev
 /// that the app mails through, and a webhook receiver on Kestrel. The directory has <c>alice</c> (role
-/// <c>editor</c>) and <c>chief</c>. Besides the sample, <see cref="Quick"/> is the same graph with timers seconds long.
+/// <c>editor</c>) and <c>chief</c>. Besides the sample, <see cref="Quick"/> is the same graph with timers seconds long,
+/// and <see cref="PlacementGraph"/> asks the editors a choice by email.
 /// Tests keep apart by their own runs and topics (each mail's subject names its topic).
 /// </summary>
 public sealed partial class ArticleReviewFixture(IMessageSink messageSink) : IAsyncLifetime
@@ -70,7 +71,7 @@ public sealed partial class ArticleReviewFixture(IMessageSink messageSink) : IAs
             "Flow" + Guid.NewGuid().ToString("N")[..10],
             messageSink,
             settings,
-            builder => builder.Services.AddDurableHumanLoop().AddGraph(ArticleReviewGraph.Build(Quick, QuickTimeout)),
+            builder => builder.Services.AddDurableHumanLoop().AddGraph(ArticleReviewGraph.Build(Quick, QuickTimeout)).AddGraph(PlacementGraph.Build()),
             timeout.Token);
     }
 
@@ -101,6 +102,13 @@ public sealed partial class ArticleReviewFixture(IMessageSink messageSink) : IAs
         using var start = await client.StartAsync(graph, id, JsonSerializer.Serialize(new { topic }), cancellationToken);
         Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
         return id;
+    }
+
+    /// <summary>Starts a run of <paramref name="graph"/> on <paramref name="topic"/> and waits for Alice's one mail about it.</summary>
+    internal async Task<(string RunId, MimeMessage Mail)> StartAndWaitForMailAsync(HttpClient client, string graph, string topic, CancellationToken cancellationToken)
+    {
+        var id = await StartAsync(client, graph, topic, cancellationToken);
+        return (id, Assert.Single(await WaitForMailAsync(Alice, topic, 1, cancellationToken)));
     }
 
     /// <summary>Waits until <paramref name="address"/> has at least <paramref name="count"/> mails about <paramref name="topic"/>; returns them, oldest first.</summary>

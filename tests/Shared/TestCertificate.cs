@@ -3,12 +3,12 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace HumanLoop.Functions.Tests.Infrastructure;
+namespace HumanLoop.Testing;
 
 /// <summary>
 /// A self-signed server certificate made for one test (RSA 2048, for <see cref="HostName"/>, <c>localhost</c> and
 /// 127.0.0.1), written to a temporary folder as the app's settings name it, and trusted only by the clients made here:
-/// nothing is added to any certificate store.
+/// nothing is added to any certificate store. Shared by the test projects (HTTPS for the app, TLS for the SMTP server).
 /// </summary>
 internal sealed class TestCertificate : IDisposable
 {
@@ -26,6 +26,9 @@ internal sealed class TestCertificate : IDisposable
 
     /// <summary>Where its files are written; deleted on dispose.</summary>
     public string Folder { get; }
+
+    /// <summary>The certificate's SHA-256 fingerprint, as 64 upper-case hex digits.</summary>
+    public string Sha256Thumbprint => Certificate.GetCertHashString(HashAlgorithmName.SHA256);
 
     public static TestCertificate Create(string subject = HostName)
     {
