@@ -98,6 +98,11 @@ public sealed class DurableRunClient : IDurableRunClient
         CancellationToken cancellationToken = default)
     {
         OpenRequestSummary? open = null;
+
+        // A caller usually names the request itself (a request id has the run id and the node in it): its row is read
+        // while the instance is, saving a round trip before the answer is raised.
+        var byId = target.Contains(':', StringComparison.Ordinal) ? _tasks.GetAsync(runId, target, cancellationToken) : null;
+        _ = byId?.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         var instance = await RequireAsync(runId, cancellationToken).ConfigureAwait(false);
         var status = ReadCustomStatus(instance);
         if (messageId is not null && status.Outcomes.FirstOrDefault(o => o.MessageId == messageId) is { } earlier)
@@ -112,7 +117,7 @@ public sealed class DurableRunClient : IDurableRunClient
         {
             // A request the finished run had already answered says so, with the recorded answer (409), rather than
             // only that the run is over; the task is found as for a request that is no longer open.
-            if (await RefuseAsync(instance, target, cancellationToken).ConfigureAwait(false) is { Status: ResponseStatus.AlreadyAnswered } answered)
+            if ((await RefuseOrFindAsync(instance, target, cancellationToken, byId).ConfigureAwait(false)).Refusal is { Status: ResponseStatus.AlreadyAnswered } answered)
             {
                 return await AuditedAsync(answered).ConfigureAwait(false);
             }
@@ -125,7 +130,7 @@ public sealed class DurableRunClient : IDurableRunClient
         HumanTaskRecord? task;
         if (open is null)
         {
-            var (refusal, opening) = await RefuseOrFindAsync(instance, target, cancellationToken).ConfigureAwait(false);
+            var (refusal, opening) = await RefuseOrFindAsync(instance, target, cancellationToken, byId).ConfigureAwait(false);
             if (refusal is not null)
             {
                 return await AuditedAsync(refusal).ConfigureAwait(false);
@@ -137,7 +142,9 @@ public sealed class DurableRunClient : IDurableRunClient
         }
         else
         {
-            task = await _tasks.GetAsync(runId, open.Id, cancellationToken).ConfigureAwait(false);
+            task = byId is not null && string.Equals(open.Id, target, StringComparison.Ordinal)
+                ? await byId.ConfigureAwait(false)
+                : await _tasks.GetAsync(runId, open.Id, cancellationToken).ConfigureAwait(false);
         }
 
         if (task is { State: { } state } && _graphs.Find(instance.Name) is { } graph && graph.IsHumanNode(task.Node)
@@ -318,10 +325,11 @@ public sealed class DurableRunClient : IDurableRunClient
     /// Why an answer for a request that is not in the run's status is refused, or null to deliver it; and the request's
     /// row when it is recorded open (it is opening: the run has not applied the result that opened it yet).
     /// </summary>
-    private async Task<(ResponseOutcome? Refusal, HumanTaskRecord? Opening)> RefuseOrFindAsync(OrchestrationMetadata instance, string target, CancellationToken cancellationToken)
+    private async Task<(ResponseOutcome? Refusal, HumanTaskRecord? Opening)> RefuseOrFindAsync(
+        OrchestrationMetadata instance, string target, CancellationToken cancellationToken, Task<HumanTaskRecord?>? rowRead = null)
     {
         var runId = instance.InstanceId;
-        if (await _tasks.GetAsync(runId, target, cancellationToken).ConfigureAwait(false) is { } byId)
+        if (await (rowRead ?? _tasks.GetAsync(runId, target, cancellationToken)).ConfigureAwait(false) is { } byId)
         {
             // Recorded but not in the run's status: it closed a moment ago (refused here), or it is opening.
             return Closed(byId) is { } closed ? (closed, null) : (null, byId);
