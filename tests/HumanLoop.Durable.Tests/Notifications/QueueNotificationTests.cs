@@ -18,7 +18,8 @@ public sealed class QueueNotificationTests(AzuriteFixture azurite, Smtp4devFixtu
 
     private QueueClient Queue(string hub) => new QueueServiceClient(azurite.Launcher.ConnectionString).GetQueueClient(new TaskHubNames(hub).HumanTasksQueue);
 
-    private static async Task<List<HumanTaskNotice>> DrainAsync(QueueClient queue, CancellationToken cancellationToken)
+    /// <summary>Takes every notice on a hub's task queue (each stays invisible for five minutes).</summary>
+    internal static async Task<List<HumanTaskNotice>> DrainAsync(QueueClient queue, CancellationToken cancellationToken)
     {
         var notices = new List<HumanTaskNotice>();
         while (true)

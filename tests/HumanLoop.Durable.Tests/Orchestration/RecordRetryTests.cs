@@ -109,12 +109,7 @@ public sealed class RecordRetryTests(AzuriteFixture azurite, Smtp4devFixture smt
         var done = await host.Client.WaitForCompletionAsync(runId, ct);
         await Assertions.CompletedAsync(host, done);
 
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        while ((await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5), ct)).Value is { Length: > 0 } batch)
-        {
-            ids.UnionWith(batch.Select(m => JsonSerializer.Deserialize(m.Body.ToString(), DurableJsonContext.Default.HumanTaskNotice)!.Id!));
-        }
-
+        var ids = (await QueueNotificationTests.DrainAsync(queue, ct)).Select(n => n.Id!).ToHashSet(StringComparer.Ordinal);
         var expected = Enumerable.Range(1, 5).SelectMany(i => new[] { $"{runId}:ask:{i}/opened", $"{runId}:ask:{i}/closed" });
         Assert.Equal(expected.Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
     }
