@@ -225,6 +225,9 @@ internal sealed partial class OrchestratedRun
         return records;
     }
 
+    /// <summary>The granularity of a queue message's visibility delay on Azure Storage: whole seconds.</summary>
+    private static readonly TimeSpan QueueDelayResolution = TimeSpan.FromSeconds(1);
+
     private static readonly TaskOptions InfrastructureRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
         maxNumberOfAttempts: 6, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(30)));
 
@@ -236,8 +239,12 @@ internal sealed partial class OrchestratedRun
         CancelTimer(timerId);
         var cancellation = new CancellationTokenSource();
 
-        // The SDK chains timers longer than the backend's maximum interval into several.
-        var task = _context.CreateTimer(dueAt.UtcDateTime, cancellation.Token);
+        // Azure Storage queues take a timer message's delay in whole seconds, rounded down, so a timer set for its due
+        // time comes up to a second early, and one set again for the rest of that second comes at once, again and
+        // again until the time has passed (29 episodes for a 2 s deadline). Set a second later, its whole seconds
+        // always reach past the due time: it comes once, up to a second late. The SDK chains timers longer than the
+        // backend's maximum interval into several.
+        var task = _context.CreateTimer(dueAt.UtcDateTime + QueueDelayResolution, cancellation.Token);
         var pending = new PendingTask(PendingKind.Timer, task, done => TimerMessage(timerId, dueAt, done), () => ForgetTimer(timerId, task));
         _timers[timerId] = (cancellation, pending);
         _pending.Add(pending);
@@ -250,9 +257,9 @@ internal sealed partial class OrchestratedRun
             return null;
         }
 
-        // Azure Storage queues take a message's visibility delay in whole seconds, so a timer's message can arrive up
-        // to a second before its time. A deadline must not apply early (an answer given in that second would be
-        // refused), so an early timer waits out the rest. The decision reads the orchestration's clock: replay-safe.
+        // A deadline must not apply early (an answer given in that second would be refused): a timer that came before
+        // its time all the same (a host whose clock runs behind) waits out the rest. The decision reads the
+        // orchestration's clock: replay-safe.
         if (Now < dueAt)
         {
             StartTimer(timerId, dueAt);

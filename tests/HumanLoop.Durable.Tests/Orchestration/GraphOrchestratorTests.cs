@@ -167,9 +167,13 @@ public sealed class GraphOrchestratorTests(SharedEngineHost shared) : IClassFixt
         var opened = Assert.Single(events, e => e.Kind == RunEventKind.HumanInputRequested);
         var timedOut = Assert.Single(events, e => e.Kind == RunEventKind.TimedOut && e.Node == "ask");
 
-        // Never before the deadline: a queue takes a timer message's delay in whole seconds, so the message comes up to
-        // a second early, and the run waits out the rest. Both times are the orchestration's clock.
+        // Never before the deadline, though a queue takes a timer message's delay in whole seconds (rounded down, which
+        // would make it up to a second early). Both times are the orchestration's clock.
         Assert.True(timedOut.At >= opened.At + TimeSpan.FromSeconds(2), $"timed out {(timedOut.At - opened.At).TotalMilliseconds} ms after opening, deadline 2000 ms");
+
+        // And without an episode per early arrival: one durable timer, or two when a host's clock ran behind.
+        var timers = System.Text.RegularExpressions.Regex.Count(await HistoryAsync(runId), "\"EventType\":10,");
+        Assert.True(timers <= 2, $"{timers} timers were created for one deadline");
     }
 
     [Fact]

@@ -38,23 +38,26 @@ public sealed class TimerReplayTests
         var episodes = driver.RunToCompletion(OpenedAt);
 
         // (a) The SDK splits each timer into segments of at most its MaximumTimerInterval (3 days by default); the last
-        // segments land exactly on the reminders and the deadline.
+        // segments land on the reminders and the deadline, plus the second a queue's whole-second delay needs to
+        // never come early.
+        var margin = TimeSpan.FromSeconds(1);
         var timers = episodes.SelectMany(e => e.Actions.OfType<CreateTimerOrchestratorAction>().Select(t => (e.Now, t.FireAt))).ToList();
         Assert.All(timers, t => Assert.InRange(t.FireAt - t.Now, TimeSpan.Zero, TimeSpan.FromDays(3)));
         var fireTimes = timers.Select(t => t.FireAt).ToHashSet();
         Assert.Contains(OpenedAt.AddDays(3), fireTimes);
-        Assert.Contains(OpenedAt.AddDays(30), fireTimes);
-        Assert.Contains(OpenedAt.AddDays(60), fireTimes);
-        Assert.Contains(OpenedAt.AddDays(90), fireTimes);
-        Assert.DoesNotContain(timers, t => t.FireAt > OpenedAt.AddDays(90));
+        Assert.Contains(OpenedAt.AddDays(30) + margin, fireTimes);
+        Assert.Contains(OpenedAt.AddDays(60) + margin, fireTimes);
+        Assert.Contains(OpenedAt.AddDays(90) + margin, fireTimes);
+        Assert.DoesNotContain(timers, t => t.FireAt > OpenedAt.AddDays(90) + margin);
 
-        // (b) The fired timers became reminder events at 30 and 60 days, and the deadline took the default at 90.
+        // (b) The fired timers became reminder events at 30 and 60 days, and the deadline took the default at 90, each
+        // on the orchestration's clock when its timer fired (this backend fires a timer exactly at its time).
         var events = episodes.SelectMany(e => e.RecordedEvents).ToList();
         Assert.True(events.Count > 0, string.Join(" | ", episodes.SelectMany(e => e.Actions.OfType<ScheduleTaskOrchestratorAction>()).Take(2).Select(t => t.Input)));
         Assert.Equal(
-            [OpenedAt.AddDays(30), OpenedAt.AddDays(60)],
+            [OpenedAt.AddDays(30) + margin, OpenedAt.AddDays(60) + margin],
             events.Where(e => e.Kind == RunEventKind.ReminderDue).Select(e => e.At.UtcDateTime));
-        Assert.Equal(OpenedAt.AddDays(90), Assert.Single(events, e => e.Kind == RunEventKind.TimedOut).At.UtcDateTime);
+        Assert.Equal(OpenedAt.AddDays(90) + margin, Assert.Single(events, e => e.Kind == RunEventKind.TimedOut).At.UtcDateTime);
         var complete = Assert.IsType<OrchestrationCompleteOrchestratorAction>(episodes[^1].Actions.Single(a => a is OrchestrationCompleteOrchestratorAction));
         Assert.Equal(OrchestrationStatus.Completed, complete.OrchestrationStatus);
         var output = Months.FromJson(JsonDocument.Parse(complete.Result!).RootElement);
