@@ -107,29 +107,23 @@ internal sealed partial class OrchestratedRun
 
     private async Task<JsonElement?> FinishAsync()
     {
-        // Nothing the run no longer needs may keep the instance alive: timers are cancelled. The engine completes an
-        // orchestration only once no activity is open (DurableTask.Core's TaskOrchestrationExecutor checks
-        // HasOpenTasks), so a completed run's last records are stored before it shows Completed, at the cost of one
-        // episode; their failure after retries does not fail it.
+        // Nothing the run no longer needs may keep the instance alive: timers are cancelled. Its last records are
+        // stored before it shows its end (a failed run's reason then has its audit trail), at the cost of one episode
+        // when any is still out: each record still out is awaited and, if it fails, retried through its quick attempts;
+        // one that still fails, or that was already waiting for a slow retry, gets one last attempt. A record that
+        // fails that too is logged and does not change how the run ended.
         CancelAllTimers();
+        await AwaitRecordsAsync();
         foreach (var record in TakeRecordRetries())
         {
-            // One last attempt each, which the engine waits for before the run shows its end.
             CallRecord(record);
         }
 
-        PublishStatus();
-        if (_state.Status == RunStatus.Completed)
-        {
-            return _state.Output;
-        }
-
-        // A failed run's reason is reported once its records are stored, so the audit trail explains it.
-        foreach (var record in _pending.Where(p => p.Kind == PendingKind.Record).Select(p => p.Task).ToList())
+        foreach (var last in _pending.Where(p => p.Kind == PendingKind.Record).ToList())
         {
             try
             {
-                await record;
+                await last.Task;
             }
             catch (TaskFailedException e)
             {
@@ -138,7 +132,35 @@ internal sealed partial class OrchestratedRun
             }
         }
 
+        PublishStatus();
+        if (_state.Status == RunStatus.Completed)
+        {
+            return _state.Output;
+        }
+
         return _state.Status == RunStatus.Failed ? throw new RunFailedException(_state.Error ?? "The run failed.") : null;
+    }
+
+    /// <summary>
+    /// Waits for the record activities still out and their quick retries, in the order they were scheduled, until only
+    /// slow retries (if any) remain.
+    /// </summary>
+    private async Task AwaitRecordsAsync()
+    {
+        while (_pending.FirstOrDefault(p => p.Kind == PendingKind.Record) is { } next)
+        {
+            try
+            {
+                await next.Task;
+            }
+            catch (TaskFailedException)
+            {
+                // Its completion below schedules the retry.
+            }
+
+            _pending.Remove(next);
+            next.ToMessage(next.Task);
+        }
     }
 
     private bool ShouldContinueAsNew() =>
