@@ -344,8 +344,7 @@ public sealed class DurableRunClient : IDurableRunClient
 
         // A node that asked before and is not asking now: its last request just closed. An answer for a node that has
         // not asked yet is delivered, and the run keeps it until the node asks, as Durable Functions keeps events.
-        var tasks = await _tasks.ListAsync(new HumanTaskQuery { RunId = runId }, cancellationToken).ConfigureAwait(false);
-        var last = tasks.Where(t => string.Equals(t.Node, node ?? target, StringComparison.OrdinalIgnoreCase)).MaxBy(t => t.OpenedAt);
+        var last = await _tasks.LatestOfNodeAsync(runId, node ?? target, cancellationToken).ConfigureAwait(false);
         return last is null ? (null, null) : Closed(last) is { } refused ? (refused, null) : (null, last);
 
         static ResponseOutcome? Closed(HumanTaskRecord task) => task.Status switch

@@ -101,8 +101,7 @@ public sealed class HumanTaskStore
         await _table.DeleteEntityAsync(runId, EscapeKey(requestId), cancellationToken: cancellationToken).ConfigureAwait(false);
         if (record.Channel.HasFlag(HumanChannel.Callback))
         {
-            var notice = new HumanTaskNotice(HumanTaskNotice.Withdrawn, record.RunId, record.RequestId, record.Status, record, record.RequestId + "/" + HumanTaskNotice.Withdrawn);
-            await _queue.PublishAsync(notice, cancellationToken).ConfigureAwait(false);
+            await _queue.PublishAsync(new Notifications.TaskNotice(record, HumanTaskNotice.Withdrawn).ToQueueMessage(), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -115,6 +114,26 @@ public sealed class HumanTaskStore
         var response = await _table.GetEntityIfExistsAsync<TableEntity>(runId, EscapeKey(requestId), cancellationToken: cancellationToken).ConfigureAwait(false);
         return response.HasValue ? FromEntity(response.Value!) : null;
     }
+
+    /// <summary>
+    /// The task an answer's target names: the request of that id, else the latest request of the human node of that
+    /// name (case-insensitive). Null when there is none.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="target">A request id or a human node's name.</param>
+    /// <param name="cancellationToken">Cancels the storage calls.</param>
+    public async Task<HumanTaskRecord?> FindAsync(string runId, string target, CancellationToken cancellationToken = default) =>
+        await GetAsync(runId, target, cancellationToken).ConfigureAwait(false)
+            ?? await LatestOfNodeAsync(runId, target, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The latest task a human node of a run opened (its name compared case-insensitively), or null.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="node">The human node's name.</param>
+    /// <param name="cancellationToken">Cancels the storage calls.</param>
+    public async Task<HumanTaskRecord?> LatestOfNodeAsync(string runId, string node, CancellationToken cancellationToken = default) =>
+        (await ListAsync(new HumanTaskQuery { RunId = runId }, cancellationToken).ConfigureAwait(false))
+            .Where(t => string.Equals(t.Node, node, StringComparison.OrdinalIgnoreCase))
+            .MaxBy(t => t.OpenedAt);
 
     /// <summary>Lists tasks matching a filter, oldest first within a run.</summary>
     /// <param name="query">The filter.</param>

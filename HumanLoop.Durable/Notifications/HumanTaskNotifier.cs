@@ -69,7 +69,7 @@ public sealed partial class HumanTaskNotifier
             // The retry must not publish again what reached the queue.
             foreach (var notice in queued)
             {
-                await _log.MarkDoneAsync(notice.Task.RequestId, notice.Key + "~" + QueueChannel, NoticeLog.Sent, _queue.Name, cancellationToken).ConfigureAwait(false);
+                await _log.MarkDoneAsync(notice.Task.RequestId, notice.LogKey(QueueChannel), NoticeLog.Sent, _queue.Name, cancellationToken).ConfigureAwait(false);
             }
 
             throw new AggregateException("Some notices could not be sent; the activity is retried and sends only those.", failures);
@@ -150,7 +150,7 @@ public sealed partial class HumanTaskNotifier
     private async Task QueueAsync(TaskNotice notice, bool retry, List<Exception> failures, List<TaskNotice> queued, CancellationToken cancellationToken)
     {
         var task = notice.Task;
-        if (retry && await _log.GetAsync(task.RequestId, notice.Key + "~" + QueueChannel, cancellationToken).ConfigureAwait(false) is { IsDone: true })
+        if (retry && await _log.GetAsync(task.RequestId, notice.LogKey(QueueChannel), cancellationToken).ConfigureAwait(false) is { IsDone: true })
         {
             NotificationLogs.NoticeSkipped(_logger, task.RequestId, notice.Key, QueueChannel);
             return;
@@ -158,7 +158,7 @@ public sealed partial class HumanTaskNotifier
 
         try
         {
-            await _queue.PublishAsync(new HumanTaskNotice(notice.Kind, task.RunId, task.RequestId, task.Status, task, notice.Id, notice.Reminder), cancellationToken).ConfigureAwait(false);
+            await _queue.PublishAsync(notice.ToQueueMessage(), cancellationToken).ConfigureAwait(false);
             queued.Add(notice);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
@@ -170,7 +170,7 @@ public sealed partial class HumanTaskNotifier
 
     private async Task OnceAsync(TaskNotice notice, string channel, string detail, List<Exception> failures, Func<Task<string>> send, CancellationToken cancellationToken)
     {
-        var key = notice.Key + "~" + channel;
+        var key = notice.LogKey(channel);
         var requestId = notice.Task.RequestId;
         var previous = await _log.GetAsync(requestId, key, cancellationToken).ConfigureAwait(false);
         if (previous is { IsDone: true })

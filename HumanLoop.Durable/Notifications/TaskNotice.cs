@@ -13,4 +13,11 @@ internal sealed record TaskNotice(HumanTaskRecord Task, string Kind, int? Remind
 
     /// <summary>The id receivers deduplicate on: <c>{requestId}/{key}</c>.</summary>
     public string Id => Task.RequestId + "/" + Key;
+
+    /// <summary>Its row in <c>{Hub}Notices</c> for one channel: <c>{key}~{channel}</c>, such as <c>reminder-1~email</c>.</summary>
+    /// <param name="channel">The channel: <c>email</c>, <c>queue</c> or <c>webhook-{name}</c>.</param>
+    public string LogKey(string channel) => Key + "~" + channel;
+
+    /// <summary>The notice as a <c>{hub}-human-tasks</c> message.</summary>
+    public HumanTaskNotice ToQueueMessage() => new(Kind, Task.RunId, Task.RequestId, Task.Status, Task, Id, Reminder);
 }

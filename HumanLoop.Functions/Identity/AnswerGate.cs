@@ -88,9 +88,7 @@ internal sealed class AnswerGate(HumanTaskStore tasks, AnswerAuditStore audit, T
         }
 
         // A closed request still has its assignees: a person who was not one learns nothing of how it closed.
-        var recorded = await tasks.GetAsync(runId, target, cancellationToken)
-            ?? (await tasks.ListAsync(new HumanTaskQuery { RunId = runId }, cancellationToken))
-                .Where(t => string.Equals(t.Node, target, StringComparison.OrdinalIgnoreCase)).MaxBy(t => t.OpenedAt);
+        var recorded = await tasks.FindAsync(runId, target, cancellationToken);
         return recorded is null ? (null, []) : (recorded.RequestId, recorded.Assignees);
     }
 

@@ -47,9 +47,7 @@ internal sealed class RefusalAudit(HumanTaskStore tasks, AnswerAuditStore audit,
 
         _audited[key] = now + options.Window;
         var cancellationToken = context.RequestAborted;
-        var task = await tasks.GetAsync(runId, target, cancellationToken)
-            ?? (await tasks.ListAsync(new HumanTaskQuery { RunId = runId }, cancellationToken))
-                .Where(t => string.Equals(t.Node, target, StringComparison.OrdinalIgnoreCase)).MaxBy(t => t.OpenedAt);
+        var task = await tasks.FindAsync(runId, target, cancellationToken);
         if (task is null)
         {
             return;

@@ -19,16 +19,9 @@ public sealed class EmailNotificationTests(AzuriteFixture azurite, Smtp4devFixtu
 
     private Dictionary<string, string?> Settings(params (string User, string Email)[] users)
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["HumanLoop:Email:Host"] = "127.0.0.1",
-            ["HumanLoop:Email:Port"] = smtp.Server.SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["HumanLoop:Email:Security"] = "None",
-            ["HumanLoop:Email:From"] = "HumanLoop <humanloop@example.test>",
-        };
+        var settings = NotificationHost.EmailSettings(smtp.Server.SmtpPort, SmtpSecurity.None, users);
         for (int i = 0; i < users.Length; i++)
         {
-            settings[$"HumanLoop:Directory:Users:{users[i].User}:Email"] = users[i].Email;
             if (users[i].User is "alice" or "bob")
             {
                 settings[$"HumanLoop:Directory:Roles:editor:{i}"] = users[i].User;

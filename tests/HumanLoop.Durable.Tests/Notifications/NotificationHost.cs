@@ -68,6 +68,24 @@ internal sealed class NotificationHost : IAsyncDisposable
         return new NotificationHost(host);
     }
 
+    /// <summary>Settings that mail through the SMTP server on 127.0.0.1:<paramref name="port"/>, with each user's address in the directory.</summary>
+    public static Dictionary<string, string?> EmailSettings(int port, SmtpSecurity security, params (string User, string Email)[] users)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["HumanLoop:Email:Host"] = "127.0.0.1",
+            ["HumanLoop:Email:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["HumanLoop:Email:Security"] = security.ToString(),
+            ["HumanLoop:Email:From"] = "HumanLoop <humanloop@example.test>",
+        };
+        foreach (var (user, email) in users)
+        {
+            settings[$"HumanLoop:Directory:Users:{user}:Email"] = email;
+        }
+
+        return settings;
+    }
+
     /// <summary>Runs the record activity with <paramref name="record"/>, as the orchestrator hands it over.</summary>
     public Task RecordAsync(RecordInput record, CancellationToken cancellationToken) =>
         Activities.RecordAsync(JsonSerializer.SerializeToElement(record, DurableJsonContext.Default.RecordInput), cancellationToken);

@@ -34,14 +34,7 @@ public sealed class QueueNotificationTests(AzuriteFixture azurite, Smtp4devFixtu
         }
     }
 
-    private static Dictionary<string, string?> Email(string alice, int port) => new()
-    {
-        ["HumanLoop:Email:Host"] = "127.0.0.1",
-        ["HumanLoop:Email:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["HumanLoop:Email:Security"] = "None",
-        ["HumanLoop:Email:From"] = "HumanLoop <humanloop@example.test>",
-        ["HumanLoop:Directory:Users:alice:Email"] = alice,
-    };
+    private static Dictionary<string, string?> Email(string alice, int port) => NotificationHost.EmailSettings(port, SmtpSecurity.None, ("alice", alice));
 
     [Fact]
     public async Task CallbackStep_QueueGetsOpenedRemindersEscalatedAndClosed_EachOnceWithItsId()

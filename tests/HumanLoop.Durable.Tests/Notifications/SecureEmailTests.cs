@@ -112,15 +112,12 @@ public sealed class SecureEmailTests(AzuriteFixture azurite, SecureSmtpFixture s
 
     private Smtp4dev Server(SmtpSecurity security) => security == SmtpSecurity.StartTls ? smtp.StartTls : smtp.ImplicitTls;
 
-    private Dictionary<string, string?> Settings(SmtpSecurity security, string alice) => new()
+    private Dictionary<string, string?> Settings(SmtpSecurity security, string alice)
     {
-        ["HumanLoop:Email:Host"] = "127.0.0.1",
-        ["HumanLoop:Email:Port"] = Server(security).SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["HumanLoop:Email:Security"] = security.ToString(),
-        ["HumanLoop:Email:UserName"] = SecureSmtpFixture.UserName,
-        ["HumanLoop:Email:Password"] = SecureSmtpFixture.Password,
-        ["HumanLoop:Email:TrustedCertificateThumbprint"] = smtp.Certificate.Sha256Thumbprint,
-        ["HumanLoop:Email:From"] = "HumanLoop <humanloop@example.test>",
-        ["HumanLoop:Directory:Users:alice:Email"] = alice,
-    };
+        var settings = NotificationHost.EmailSettings(Server(security).SmtpPort, security, ("alice", alice));
+        settings["HumanLoop:Email:UserName"] = SecureSmtpFixture.UserName;
+        settings["HumanLoop:Email:Password"] = SecureSmtpFixture.Password;
+        settings["HumanLoop:Email:TrustedCertificateThumbprint"] = smtp.Certificate.Sha256Thumbprint;
+        return settings;
+    }
 }

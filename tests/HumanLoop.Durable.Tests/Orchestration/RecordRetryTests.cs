@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Azure.Storage.Queues;
 using HumanLoop.Durable.Notifications;
@@ -25,15 +24,8 @@ public sealed class RecordRetryTests(AzuriteFixture azurite, Smtp4devFixture smt
         var ct = timeout.Token;
         await using var relay = new TcpRelay(new Uri($"http://127.0.0.1:{smtp.Server.SmtpPort}")) { Refusing = true };
         var alice = $"alice-{Guid.NewGuid():N}@example.test";
-        var settings = new Dictionary<string, string?>
-        {
-            ["HumanLoop:Email:Host"] = "127.0.0.1",
-            ["HumanLoop:Email:Port"] = relay.Address.Port.ToString(CultureInfo.InvariantCulture),
-            ["HumanLoop:Email:Security"] = "None",
-            ["HumanLoop:Email:From"] = "HumanLoop <humanloop@example.test>",
-            ["HumanLoop:Directory:Users:alice:Email"] = alice,
-            ["HumanLoop:Directory:Roles:editor:0"] = "alice",
-        };
+        var settings = NotificationHost.EmailSettings(relay.Address.Port, SmtpSecurity.None, ("alice", alice));
+        settings["HumanLoop:Directory:Roles:editor:0"] = "alice";
         await using var host = await EngineHost.StartAsync(
             azurite,
             [TestGraphs.Approval],
