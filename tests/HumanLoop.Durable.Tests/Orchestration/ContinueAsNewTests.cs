@@ -31,6 +31,10 @@ public sealed class ContinueAsNewTests(AzuriteFixture azurite)
                 // Paced like people: the next answers come once the last one is recorded. The run continues as new only
                 // when no activity is outstanding, so a stream with a record always in flight would defer it.
                 await Polling.TaskAsync(host.Tasks, runId, $"{runId}:ask:{start}", t => t.Status != HumanRequestStatus.Open, ct);
+
+                // The row is written inside the record activity, which then sends its notices: the run takes the
+                // activity's completion a moment later. Wait for that too, so the next answers do not race it.
+                await Polling.ValueAsync(() => OutstandingActivitiesAsync(host, runId), n => n == 0, ct);
             }
 
             // Raised back to back by node name: each must reach the next request, across generations.
@@ -56,5 +60,16 @@ public sealed class ContinueAsNewTests(AzuriteFixture azurite)
         Assert.True(generation.GetInt32() >= Turns / 100, $"Only {generation.GetInt32()} generations for {Turns} answers.");
 
         Assert.True(events.RootElement.GetArrayLength() < 600, $"The last generation's history has {events.RootElement.GetArrayLength()} events.");
+    }
+
+    /// <summary>Activities the run's current generation scheduled and has not taken the completion of.</summary>
+    private static async Task<int> OutstandingActivitiesAsync(EngineHost host, string runId)
+    {
+        var history = await host.Services.GetRequiredService<AzureStorageOrchestrationService>().GetOrchestrationHistoryAsync(runId, null);
+        using var events = JsonDocument.Parse(history);
+        var types = events.RootElement.EnumerateArray().Select(e => e.GetProperty("EventType").GetInt32()).ToList();
+
+        // TaskScheduled = 4, TaskCompleted = 5, TaskFailed = 6 (DurableTask.Core's EventType).
+        return types.Count(t => t == 4) - types.Count(t => t is 5 or 6);
     }
 }
