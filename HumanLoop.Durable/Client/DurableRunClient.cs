@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DurableTask.Core.Exceptions;
 using HumanLoop.Durable.Audit;
 using HumanLoop.Durable.Graphs;
 using HumanLoop.Durable.HumanTasks;
@@ -22,6 +23,7 @@ public sealed class DurableRunClient : IDurableRunClient
 {
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(25);
     private static readonly TimeSpan MaxPoll = TimeSpan.FromMilliseconds(200);
+    private static readonly string[] AllStatuses = [.. Enum.GetValues<OrchestrationRuntimeStatus>().Select(s => s.ToString())];
 
     private readonly DurableTaskClient _client;
     private readonly IGraphCatalog _graphs;
@@ -57,16 +59,36 @@ public sealed class DurableRunClient : IDurableRunClient
     public async Task<string> StartRunAsync(string graph, JsonElement input, StartRunOptions? options = null, CancellationToken cancellationToken = default)
     {
         var compiled = _graphs.Find(graph) ?? throw new UnknownGraphException(graph);
-        if (options?.RunId is { } id && await _client.GetInstanceAsync(id, cancellationToken).ConfigureAwait(false) is not null)
+        if (options?.RunId is not { } id)
+        {
+            return await _client.ScheduleNewOrchestrationInstanceAsync(compiled.Name, input, cancellation: cancellationToken).ConfigureAwait(false);
+        }
+
+        // A run id is used once. The self-hosted client refuses a start whose id exists in any of the dedupe statuses
+        // with the one instance read it makes anyway, so every status is passed to it rather than read here first; the
+        // Functions host's handling of dedupe statuses depends on its extension version, so there the id is read.
+        if (_client is not EngineDurableTaskClient)
+        {
+            if (await _client.GetInstanceAsync(id, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                return options.DedupeExisting ? id : throw new RunAlreadyExistsException(id);
+            }
+
+            return await _client.ScheduleNewOrchestrationInstanceAsync(compiled.Name, input, new StartOrchestrationOptions(id), cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await _client.ScheduleNewOrchestrationInstanceAsync(
+                compiled.Name,
+                input,
+                new StartOrchestrationOptions(id) { DedupeStatuses = AllStatuses },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (OrchestrationAlreadyExistsException)
         {
             return options.DedupeExisting ? id : throw new RunAlreadyExistsException(id);
         }
-
-        return await _client.ScheduleNewOrchestrationInstanceAsync(
-            compiled.Name,
-            input,
-            new StartOrchestrationOptions(options?.RunId),
-            cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

@@ -127,10 +127,28 @@ public sealed class LiveLog
         // First try without reading the markers: a new event's marker is added, so an event stored before makes the
         // transaction fail (409) and the retry reads the markers and skips what is stored. The usual append is then one
         // transaction (and one head read per run and host).
+        // A run this host has not appended to is assumed new, so its first append reads no head: if the log exists, the
+        // head's insert fails the transaction (409 on its first operation) and the retry reads the head, one call
+        // either way.
         var readMarkers = false;
+        var guessed = false;
         for (var attempt = 1; ; attempt++)
         {
-            var head = _heads.TryGetValue(runId, out var cached) ? cached : await ReadHeadAsync(runId, cancellationToken).ConfigureAwait(false);
+            Head head;
+            if (_heads.TryGetValue(runId, out var cached))
+            {
+                head = cached;
+            }
+            else if (attempt == 1)
+            {
+                head = new Head(0, null);
+                guessed = true;
+            }
+            else
+            {
+                head = await ReadHeadAsync(runId, cancellationToken).ConfigureAwait(false);
+            }
+
             var fresh = readMarkers
                 ? await WithoutStoredEventsAsync(runId, batch, cancellationToken).ConfigureAwait(false)
                 : [.. batch.Select(e => (Entry: e, Hash: e.EventSequence is null ? null : Hash(e)))];
@@ -174,7 +192,14 @@ public sealed class LiveLog
                 // 412: another writer (a node on another host, a record activity) moved the head first. 409: a row
                 // exists, a head or entry another writer added, or the marker of an event stored before.
                 _heads.TryRemove(runId, out _);
-                readMarkers |= e.Status == 409 && fresh.Any(f => f.Entry.EventSequence is not null);
+                var headTaken = guessed && e.Status == 409 && e.FailedTransactionActionIndex == 0;
+                guessed = false;
+                readMarkers |= e.Status == 409 && !headTaken && fresh.Any(f => f.Entry.EventSequence is not null);
+                if (headTaken)
+                {
+                    continue;
+                }
+
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * attempt)), cancellationToken).ConfigureAwait(false);
             }
         }

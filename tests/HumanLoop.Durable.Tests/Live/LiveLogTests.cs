@@ -61,6 +61,34 @@ public sealed class LiveLogTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task AppendAsync_FirstAppendOfANewRun_IsOneTransaction_AnExistingLogUnknownToThisHostIsNumberedAfterItsHead()
+    {
+        using var timeout = TestTimeout.Start();
+        var (other, runId, names) = await CreateAsync(timeout.Token);
+        var counter = new StorageTransactionCounter();
+        var here = new LiveLog(azurite.CreateFactory(new StorageClientSettings { PerCallPolicy = counter }).CreateTableServiceClient(), names, new LiveSignals());
+        var status = new LiveEntry { Type = LiveEntryType.Status, At = T0, Node = "draft", EventSequence = 1, EventKind = "NodeStarted" };
+
+        // A new run: no head is read, the head's insert and the entries go in one transaction.
+        Assert.Equal(2, await here.AppendAsync(runId, [status, Chunk("a")], timeout.Token));
+        Assert.Equal(1, counter.Snapshot().Total);
+
+        // A run another host has appended to: the guessed insert of the head fails, the head is read, then the append
+        // is numbered after it; the event is not taken for one stored before.
+        counter.Reset();
+        var otherRun = runId + "-b";
+        Assert.Equal(2, await other.AppendAsync(otherRun, [Chunk("b1"), Chunk("b2")], timeout.Token));
+        Assert.Equal(4, await here.AppendAsync(otherRun, [status, Chunk("b3")], timeout.Token));
+        Assert.Equal(3, counter.Snapshot().Total);
+        Assert.Equal(["b1", "b2", null, "b3"], (await other.ReadAsync(otherRun, cancellationToken: timeout.Token)).Select(e => e.Text));
+
+        // Stored again by a host that does not know the run: nothing is appended twice.
+        var third = new LiveLog(azurite.CreateFactory().CreateTableServiceClient(), names, new LiveSignals());
+        Assert.Equal(2, await third.AppendAsync(runId, [status], timeout.Token));
+        Assert.Equal(2, (await other.ReadAsync(runId, cancellationToken: timeout.Token)).Count);
+    }
+
+    [Fact]
     public async Task AppendAsync_LongTextAndData_ReadBackWhole()
     {
         using var timeout = TestTimeout.Start();

@@ -56,6 +56,29 @@ public sealed class GraphOrchestratorTests(SharedEngineHost shared) : IClassFixt
     }
 
     [Fact]
+    public async Task StartRun_AnIdInUse_IsRefusedOrDeduped_RunningOrFinished_AndTheFirstRunIsKept()
+    {
+        using var timeout = TestTimeout.Start(60);
+        var ct = timeout.Token;
+        var id = "start-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(id, await Client.StartRunAsync("approval", Json(new Flow(Title: "first")), new() { RunId = id }, ct));
+        await WaitForOpenRequestAsync(id, "review", ct);
+
+        await Assert.ThrowsAsync<RunAlreadyExistsException>(() => Client.StartRunAsync("approval", Json(new Flow(Title: "second")), new() { RunId = id }, ct));
+        Assert.Equal(id, await Client.StartRunAsync("approval", Json(new Flow(Title: "second")), new() { RunId = id, DedupeExisting = true }, ct));
+
+        // A finished run's id is not reused either: the run, its tasks and its events stay the first run's.
+        Assert.True(await Client.TerminateAsync(id, "done with it", ct));
+        var ended = await Client.WaitForCompletionAsync(id, ct);
+        Assert.Equal(RunStatus.Terminated, ended.RuntimeStatus);
+        await Assert.ThrowsAsync<RunAlreadyExistsException>(() => Client.StartRunAsync("approval", Json(new Flow(Title: "third")), new() { RunId = id }, ct));
+        Assert.Equal(id, await Client.StartRunAsync("approval", Json(new Flow(Title: "third")), new() { RunId = id, DedupeExisting = true }, ct));
+        var status = await Client.GetStatusAsync(id, new() { ShowInput = true }, ct);
+        Assert.Equal(RunStatus.Terminated, status!.RuntimeStatus);
+        Assert.Equal("first", status.Input!.Value.GetProperty("title").GetString());
+    }
+
+    [Fact]
     public async Task RaiseEvent_TwoAnswersByNodeNameBackToBackToALoopingNode_AppliesBoth()
     {
         using var timeout = TestTimeout.Start(60);
