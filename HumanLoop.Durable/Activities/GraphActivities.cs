@@ -191,9 +191,12 @@ public sealed partial class GraphActivities
             }
         }
 
-        if (!record.Events.IsDefaultOrEmpty)
+        // A transition's events go in the live log's transaction, in the same partition, when it has live entries.
+        var events = record.Events.IsDefault ? [] : record.Events;
+        var live = LiveEntries.From(record);
+        if (live.Count == 0 && events.Length > 0)
         {
-            await _events.AppendAsync(record.RunId, record.Events, cancellationToken).ConfigureAwait(false);
+            await _events.AppendAsync(record.RunId, events, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var opened in record.Opened.IsDefault ? [] : record.Opened)
@@ -207,10 +210,9 @@ public sealed partial class GraphActivities
         }
 
         // Last: a live client that sees a prompt finds its task stored, so an answer to it is checked at once.
-        var live = LiveEntries.From(record);
         if (live.Count > 0)
         {
-            await _live.AppendAsync(record.RunId, live, cancellationToken).ConfigureAwait(false);
+            await _live.AppendAsync(record.RunId, live, RunEventStore.Rows(record.RunId, events), cancellationToken).ConfigureAwait(false);
         }
     }
 

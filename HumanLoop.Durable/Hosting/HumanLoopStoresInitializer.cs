@@ -9,7 +9,7 @@ using Microsoft.Extensions.Hosting;
 namespace HumanLoop.Durable.Hosting;
 
 /// <summary>
-/// Creates HumanLoop's own <c>{Hub}HumanTasks</c>, <c>{Hub}RunEvents</c>, <c>{Hub}Notices</c>, <c>{Hub}WebhookDeadLetters</c>,
+/// Creates HumanLoop's own <c>{Hub}HumanTasks</c>, <c>{Hub}Notices</c>, <c>{Hub}WebhookDeadLetters</c>,
 /// <c>{Hub}Audit</c>, <c>{Hub}Idempotency</c> and <c>{Hub}Live</c> tables and the task queue when the host
 /// starts, in both hosts: the engine (the Functions host's, or the self-hosted one) creates only its own.
 /// </summary>

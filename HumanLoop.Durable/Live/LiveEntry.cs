@@ -38,7 +38,7 @@ public sealed record LiveEntry
     /// <summary>The run event behind the entry (<c>NodeStarted</c>, <c>InputAccepted</c>, <c>Completed</c>...), when one is.</summary>
     public string? EventKind { get; init; }
 
-    /// <summary>That run event's own sequence number in <c>{Hub}RunEvents</c>.</summary>
+    /// <summary>That run event's own sequence number among its run events.</summary>
     public long? EventSequence { get; init; }
 
     /// <summary>

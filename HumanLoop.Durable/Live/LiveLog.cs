@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using HumanLoop.Durable.RunEvents;
 using HumanLoop.Durable.Storage;
 using HumanLoop.Durable.TaskHub;
 
@@ -61,14 +62,45 @@ public sealed class LiveLog
     /// <param name="entries">The entries; their <see cref="LiveEntry.Sequence"/> is ignored.</param>
     /// <param name="cancellationToken">Cancels the storage calls; entries may or may not have been appended.</param>
     /// <returns>The run's last sequence number after the append.</returns>
-    public async Task<long> AppendAsync(string runId, IReadOnlyList<LiveEntry> entries, CancellationToken cancellationToken = default)
+    public Task<long> AppendAsync(string runId, IReadOnlyList<LiveEntry> entries, CancellationToken cancellationToken = default) =>
+        AppendAsync(runId, entries, [], cancellationToken);
+
+    /// <summary>
+    /// Appends entries as <see cref="AppendAsync(string, IReadOnlyList{LiveEntry}, CancellationToken)"/> does, and upserts
+    /// <paramref name="alongside"/>, rows of the run's partition (its events), in the same transaction as the first
+    /// entries when they fit, so a transition's events and its live entries cost one storage call. The rows are
+    /// upserted even when every entry was appended before.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="entries">The entries; their <see cref="LiveEntry.Sequence"/> is ignored.</param>
+    /// <param name="alongside">Rows of partition <paramref name="runId"/> whose keys the log does not use (not digits, not <c>e</c>..., not <c>h</c>).</param>
+    /// <param name="cancellationToken">Cancels the storage calls; entries and rows may or may not have been stored.</param>
+    /// <returns>The run's last sequence number after the append.</returns>
+    internal async Task<long> AppendAsync(string runId, IReadOnlyList<LiveEntry> entries, IReadOnlyList<TableEntity> alongside, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(runId);
         ArgumentNullException.ThrowIfNull(entries);
-        var last = 0L;
-        foreach (var batch in Batches(entries))
+        ArgumentNullException.ThrowIfNull(alongside);
+        var sideChars = alongside.Sum(Size);
+        if (alongside.Count > MaxOperations / 2 || sideChars > MaxTransactionChars / 2)
         {
-            last = await AppendBatchAsync(runId, batch, cancellationToken).ConfigureAwait(false);
+            // Too many or too large to share a transaction with the entries: stored on their own first.
+            await RunEventStore.UpsertAsync(_table, alongside, cancellationToken).ConfigureAwait(false);
+            alongside = [];
+            sideChars = 0;
+        }
+
+        var last = 0L;
+        foreach (var batch in Batches(entries, alongside.Count, sideChars))
+        {
+            last = await AppendBatchAsync(runId, batch, alongside, cancellationToken).ConfigureAwait(false);
+            alongside = [];
+        }
+
+        if (alongside.Count > 0)
+        {
+            // No entries to carry them.
+            await RunEventStore.UpsertAsync(_table, alongside, cancellationToken).ConfigureAwait(false);
         }
 
         return last;
@@ -122,7 +154,7 @@ public sealed class LiveLog
         _heads.TryRemove(runId, out _);
     }
 
-    private async Task<long> AppendBatchAsync(string runId, IReadOnlyList<LiveEntry> batch, CancellationToken cancellationToken)
+    private async Task<long> AppendBatchAsync(string runId, IReadOnlyList<LiveEntry> batch, IReadOnlyList<TableEntity> alongside, CancellationToken cancellationToken)
     {
         // First try without reading the markers: a new event's marker is added, so an event stored before makes the
         // transaction fail (409) and the retry reads the markers and skips what is stored. The usual append is then one
@@ -154,11 +186,12 @@ public sealed class LiveLog
                 : [.. batch.Select(e => (Entry: e, Hash: e.EventSequence is null ? null : Hash(e)))];
             if (fresh.Count == 0)
             {
+                await RunEventStore.UpsertAsync(_table, alongside, cancellationToken).ConfigureAwait(false);
                 return head.Sequence;
             }
 
             var next = head.Sequence;
-            var actions = new List<TableTransactionAction>(1 + (fresh.Count * 2));
+            var actions = new List<TableTransactionAction>(1 + (fresh.Count * 2) + alongside.Count);
             var rows = new List<TableEntity>(fresh.Count);
             var headEntity = new TableEntity(runId, HeadKey) { ["Sequence"] = head.Sequence + fresh.Count };
             actions.Add(head.ETag is { } etag
@@ -178,6 +211,7 @@ public sealed class LiveLog
                 }
             }
 
+            actions.AddRange(alongside.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)));
             try
             {
                 var response = await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
@@ -241,11 +275,12 @@ public sealed class LiveLog
         _heads[runId] = head;
     }
 
-    private static IEnumerable<IReadOnlyList<LiveEntry>> Batches(IReadOnlyList<LiveEntry> entries)
+    // The first batch leaves room for the rows that go alongside it.
+    private static IEnumerable<IReadOnlyList<LiveEntry>> Batches(IReadOnlyList<LiveEntry> entries, int reservedOperations, int reservedChars)
     {
         var batch = new List<LiveEntry>();
-        var operations = 1;
-        var chars = 0;
+        var operations = 1 + reservedOperations;
+        var chars = reservedChars;
         foreach (var entry in entries)
         {
             var cost = entry.EventSequence is null ? 1 : 2;
@@ -268,6 +303,8 @@ public sealed class LiveLog
             yield return batch;
         }
     }
+
+    private static int Size(TableEntity row) => 200 + row.Sum(p => p.Key.Length + (p.Value is string text ? text.Length : 16));
 
     private static string RowKey(long sequence) => sequence.ToString("D19", CultureInfo.InvariantCulture);
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Azure.Data.Tables;
+using HumanLoop.Durable.Live;
 using HumanLoop.Durable.Storage;
 using HumanLoop.Durable.TaskHub;
 using HumanLoop.Runs;
@@ -8,8 +9,10 @@ using HumanLoop.Runs;
 namespace HumanLoop.Durable.RunEvents;
 
 /// <summary>
-/// A hub's run events, <c>{Hub}RunEvents</c>: one partition per run, one row per event keyed by its zero-padded
-/// sequence number, so a run's log reads in order from any point. Appending the same events again is harmless.
+/// A hub's run events, kept in the run's partition of <c>{Hub}Live</c> beside its live log (see <see cref="LiveLog"/>):
+/// one row per event keyed by <c>r</c> and its zero-padded sequence number, so a run's events read in order from any
+/// point, and a transition's events are stored in the same entity-group transaction as the live entries made from
+/// them. Appending the same events again is harmless.
 /// </summary>
 public sealed class RunEventStore
 {
@@ -17,6 +20,10 @@ public sealed class RunEventStore
     private const int BatchSize = 100;
 
     private const int MaxDataChars = 30_000;
+
+    // Event rows sort after the live log's entries, markers and head ("0..", "e..", "h"), below EventsEnd.
+    private const string Prefix = "r";
+    private const string EventsEnd = "s";
 
     private readonly TableClient _table;
 
@@ -27,7 +34,7 @@ public sealed class RunEventStore
     {
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentNullException.ThrowIfNull(names);
-        _table = tables.GetTableClient(names.RunEventsTable);
+        _table = tables.GetTableClient(names.LiveTable);
     }
 
     /// <summary>Creates the table if it does not exist.</summary>
@@ -41,10 +48,21 @@ public sealed class RunEventStore
     public async Task AppendAsync(string runId, IReadOnlyList<RunEvent> events, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
-        foreach (var chunk in events.Chunk(BatchSize))
+        await UpsertAsync(_table, Rows(runId, events), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The rows of a run's events, for a caller that stores them in a transaction of its own.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="events">The events.</param>
+    internal static IReadOnlyList<TableEntity> Rows(string runId, IReadOnlyList<RunEvent> events) =>
+        [.. events.Select(e => ToEntity(runId, e))];
+
+    /// <summary>Upserts rows of one partition, in transactions of up to 100.</summary>
+    internal static async Task UpsertAsync(TableClient table, IReadOnlyList<TableEntity> rows, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in rows.Chunk(BatchSize))
         {
-            var actions = chunk.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(runId, e)));
-            await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -70,7 +88,7 @@ public sealed class RunEventStore
     {
         var after = RowKey(afterSequence);
         var results = new List<RunEvent>();
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {runId} and RowKey gt {after}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {runId} and RowKey gt {after} and RowKey lt {EventsEnd}");
         await foreach (var entity in _table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(maxCount, 1000), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             results.Add(FromEntity(entity));
@@ -89,7 +107,8 @@ public sealed class RunEventStore
     public async Task DeleteAsync(string runId, CancellationToken cancellationToken = default)
     {
         var keys = new List<string>();
-        await foreach (var entity in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {runId}"), select: ["RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {runId} and RowKey ge {Prefix} and RowKey lt {EventsEnd}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             keys.Add(entity.RowKey);
         }
@@ -101,7 +120,7 @@ public sealed class RunEventStore
         }
     }
 
-    private static string RowKey(long sequence) => sequence.ToString("D19", CultureInfo.InvariantCulture);
+    private static string RowKey(long sequence) => Prefix + sequence.ToString("D19", CultureInfo.InvariantCulture);
 
     private static TableEntity ToEntity(string runId, RunEvent e)
     {

@@ -6,7 +6,7 @@ namespace HumanLoop.Durable.TaskHub;
 /// Every storage name of one task hub, derived from the hub name the way Durable Functions' Azure Storage provider
 /// does it: tables keep the hub name's case (<c>{Hub}Instances</c>), queues and blob containers use it in lower case
 /// (<c>{hub}-control-00</c>). Two hubs whose names differ only in case therefore share storage. HumanLoop adds
-/// <c>{Hub}HumanTasks</c>, <c>{Hub}RunEvents</c>, <c>{Hub}UsedLinks</c>, <c>{Hub}Notices</c>, <c>{Hub}WebhookDeadLetters</c>,
+/// <c>{Hub}HumanTasks</c>, <c>{Hub}UsedLinks</c>, <c>{Hub}Notices</c>, <c>{Hub}WebhookDeadLetters</c>,
 /// <c>{Hub}Audit</c>, <c>{Hub}Idempotency</c>, <c>{Hub}Live</c>, <c>{Hub}LiveWake</c>, <c>{hub}-human-tasks</c> and <c>{hub}-keys</c> beside the engine's own.
 /// </summary>
 /// <remarks>
@@ -65,8 +65,6 @@ public sealed record TaskHubNames
     /// <summary>Gets HumanLoop's table of human tasks (one row per request): <c>{Hub}HumanTasks</c>.</summary>
     public string HumanTasksTable => HubName + "HumanTasks";
 
-    /// <summary>Gets HumanLoop's table of run events (the audit trail and live stream): <c>{Hub}RunEvents</c>.</summary>
-    public string RunEventsTable => HubName + "RunEvents";
 
     /// <summary>Gets HumanLoop's table of spent link tokens (one row per token, with its decision): <c>{Hub}UsedLinks</c>.</summary>
     public string UsedLinksTable => HubName + "UsedLinks";
@@ -83,7 +81,10 @@ public sealed record TaskHubNames
     /// <summary>Gets HumanLoop's table of callback outcomes kept per <c>Idempotency-Key</c>: <c>{Hub}Idempotency</c>.</summary>
     public string IdempotencyTable => HubName + "Idempotency";
 
-    /// <summary>Gets HumanLoop's live log (agent output and the run's events in one gapless sequence per run): <c>{Hub}Live</c>.</summary>
+    /// <summary>
+    /// Gets HumanLoop's run log, <c>{Hub}Live</c>: per run (the partition) its live log (agent output and the run's events
+    /// in one gapless sequence) and its run events (the audit trail), written together.
+    /// </summary>
     public string LiveTable => HubName + "Live";
 
     /// <summary>
@@ -112,7 +113,7 @@ public sealed record TaskHubNames
         [.. Enumerable.Range(0, PartitionCount).Select(ControlQueue)];
 
     /// <summary>Gets every table of the hub: the engine's and HumanLoop's.</summary>
-    public IReadOnlyList<string> Tables => [InstancesTable, HistoryTable, HumanTasksTable, RunEventsTable, UsedLinksTable, NoticesTable, WebhookDeadLettersTable, AuditTable, IdempotencyTable, LiveTable, LiveWakeTable];
+    public IReadOnlyList<string> Tables => [InstancesTable, HistoryTable, HumanTasksTable, UsedLinksTable, NoticesTable, WebhookDeadLettersTable, AuditTable, IdempotencyTable, LiveTable, LiveWakeTable];
 
     /// <summary>Gets every queue of the hub: the engine's and HumanLoop's.</summary>
     public IReadOnlyList<string> Queues => [.. ControlQueues, WorkItemQueue, HumanTasksQueue];

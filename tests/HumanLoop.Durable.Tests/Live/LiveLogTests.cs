@@ -1,8 +1,10 @@
 using System.Text.Json;
 using HumanLoop.Durable.Live;
+using HumanLoop.Durable.RunEvents;
 using HumanLoop.Durable.Storage;
 using HumanLoop.Durable.TaskHub;
 using HumanLoop.Output;
+using HumanLoop.Runs;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -86,6 +88,39 @@ public sealed class LiveLogTests(AzuriteFixture azurite)
         var third = new LiveLog(azurite.CreateFactory().CreateTableServiceClient(), names, new LiveSignals());
         Assert.Equal(2, await third.AppendAsync(runId, [status], timeout.Token));
         Assert.Equal(2, (await other.ReadAsync(runId, cancellationToken: timeout.Token)).Count);
+    }
+
+    [Fact]
+    public async Task AppendAsync_WithTheRunsEvents_StoresBothInOneTransaction_EachReadApart_AndStoringAgainUpdatesTheEvents()
+    {
+        using var timeout = TestTimeout.Start();
+        var (other, runId, names) = await CreateAsync(timeout.Token);
+        var counter = new StorageTransactionCounter();
+        var tables = azurite.CreateFactory(new StorageClientSettings { PerCallPolicy = counter }).CreateTableServiceClient();
+        var log = new LiveLog(tables, names, new LiveSignals());
+        var events = new RunEventStore(tables, names);
+        var asked = new RunEvent(2, T0, RunEventKind.HumanInputRequested, "review", "r:review:1", null) { Message = "Approve?" };
+        var started = new RunEvent(1, T0, RunEventKind.NodeStarted, "draft", null, null);
+        var prompt = new LiveEntry { Type = LiveEntryType.Prompt, At = T0, RequestId = "r:review:1", Text = "Approve?", EventSequence = 2, EventKind = "HumanInputRequested" };
+
+        Assert.Equal(1, await log.AppendAsync(runId, [prompt], RunEventStore.Rows(runId, [started, asked]), timeout.Token));
+        Assert.Equal(1, counter.Snapshot().Total);
+
+        Assert.Equal([1L, 2L], (await events.ReadAsync(runId, cancellationToken: timeout.Token)).Select(e => e.Sequence));
+        Assert.Equal(["Approve?"], (await log.ReadAsync(runId, cancellationToken: timeout.Token)).Select(e => e.Text));
+
+        // Stored again (an activity delivered twice) with the entry already appended: the events are still upserted.
+        Assert.Equal(1, await other.AppendAsync(runId, [prompt], RunEventStore.Rows(runId, [started, asked with { Message = "Approve it?" }]), timeout.Token));
+        Assert.Equal("Approve it?", (await events.ReadAsync(runId, 1, cancellationToken: timeout.Token)).Single().Message);
+        Assert.Single(await log.ReadAsync(runId, cancellationToken: timeout.Token));
+
+        // Deleting the events leaves the live log, and more events than fit beside the entries are stored too.
+        await events.DeleteAsync(runId, timeout.Token);
+        Assert.Empty(await events.ReadAsync(runId, cancellationToken: timeout.Token));
+        Assert.Single(await log.ReadAsync(runId, cancellationToken: timeout.Token));
+        var many = Enumerable.Range(3, 120).Select(i => new RunEvent(i, T0, RunEventKind.NodeStarted, "n", null, null)).ToList();
+        Assert.Equal(2, await log.AppendAsync(runId, [Chunk("more")], RunEventStore.Rows(runId, many), timeout.Token));
+        Assert.Equal(120, (await events.ReadAsync(runId, cancellationToken: timeout.Token)).Count);
     }
 
     [Fact]

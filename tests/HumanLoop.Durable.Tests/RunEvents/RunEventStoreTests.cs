@@ -26,7 +26,7 @@ public sealed class RunEventStoreTests(AzuriteFixture azurite)
 
         var read = Assert.Single(await store.ReadAsync(runId, cancellationToken: timeout.Token));
         Assert.Equal(("user:ann", "email", (ResponseStatus?)ResponseStatus.Accepted, "m-1", (string?)null), (read.Respondent, read.Channel, read.Outcome, read.MessageId, read.Message));
-        var row = (await table.GetEntityAsync<TableEntity>(runId, "0000000000000000001", cancellationToken: timeout.Token)).Value;
+        var row = (await table.GetEntityAsync<TableEntity>(runId, "r0000000000000000001", cancellationToken: timeout.Token)).Value;
         Assert.Equal(("email", "Accepted", "m-1"), (row.GetString("Channel"), row.GetString("Outcome"), row.GetString("MessageId")));
         Assert.False(row.ContainsKey("Message"));
     }
@@ -52,7 +52,7 @@ public sealed class RunEventStoreTests(AzuriteFixture azurite)
     }
 
     private static TableEntity Legacy(string runId, long sequence, RunEventKind kind, string message) =>
-        new(runId, sequence.ToString("D19", System.Globalization.CultureInfo.InvariantCulture))
+        new(runId, "r" + sequence.ToString("D19", System.Globalization.CultureInfo.InvariantCulture))
         {
             ["Sequence"] = sequence,
             ["At"] = T0,
@@ -69,6 +69,6 @@ public sealed class RunEventStoreTests(AzuriteFixture azurite)
         var names = new TaskHubNames("Ev" + Guid.NewGuid().ToString("N")[..12]);
         var store = new RunEventStore(tables, names);
         await store.CreateIfNotExistsAsync(cancellationToken);
-        return (store, tables.GetTableClient(names.RunEventsTable), "run-" + Guid.NewGuid().ToString("N")[..8]);
+        return (store, tables.GetTableClient(names.LiveTable), "run-" + Guid.NewGuid().ToString("N")[..8]);
     }
 }

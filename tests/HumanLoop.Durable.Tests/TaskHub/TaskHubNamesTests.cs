@@ -14,7 +14,6 @@ public sealed partial class TaskHubNamesTests
         Assert.Equal("HumanLoopHubInstances", names.InstancesTable);
         Assert.Equal("HumanLoopHubHistory", names.HistoryTable);
         Assert.Equal("HumanLoopHubHumanTasks", names.HumanTasksTable);
-        Assert.Equal("HumanLoopHubRunEvents", names.RunEventsTable);
         Assert.Equal(
             ["humanloophub-control-00", "humanloophub-control-01", "humanloophub-control-02", "humanloophub-control-03"],
             names.ControlQueues);
@@ -22,7 +21,7 @@ public sealed partial class TaskHubNamesTests
         Assert.Equal("humanloophub-human-tasks", names.HumanTasksQueue);
         Assert.Equal("humanloophub-largemessages", names.LargeMessagesContainer);
         Assert.Equal("humanloophub-leases", names.LeasesContainer);
-        Assert.Equal(["HumanLoopHubInstances", "HumanLoopHubHistory", "HumanLoopHubHumanTasks", "HumanLoopHubRunEvents", "HumanLoopHubUsedLinks", "HumanLoopHubNotices", "HumanLoopHubWebhookDeadLetters", "HumanLoopHubAudit", "HumanLoopHubIdempotency", "HumanLoopHubLive", "HumanLoopHubLiveWake"], names.Tables);
+        Assert.Equal(["HumanLoopHubInstances", "HumanLoopHubHistory", "HumanLoopHubHumanTasks", "HumanLoopHubUsedLinks", "HumanLoopHubNotices", "HumanLoopHubWebhookDeadLetters", "HumanLoopHubAudit", "HumanLoopHubIdempotency", "HumanLoopHubLive", "HumanLoopHubLiveWake"], names.Tables);
         Assert.Equal(6, names.Queues.Count);
         Assert.Equal(["humanloophub-largemessages", "humanloophub-leases", "humanloophub-keys"], names.BlobContainers);
     }
